@@ -1,0 +1,469 @@
+"""Chronological splits, target transforms, scaling fitted on train only, and windowing.
+
+Vocabulary used across rnnlab:
+
+* ``y``: the target column in original units, length ``N``.
+* an *anchor* ``t`` is the index of the last input step of a window. The window's inputs
+  are rows ``t - seq_len + 1 .. t`` and its targets are ``y[t + 1 .. t + horizon]``.
+* the *transform* decides what the model sees and predicts:
+
+  ============  ==========================================  ==================================
+  transform     model input per column                      model target for step k
+  ============  ==========================================  ==================================
+  level         x_t (scaled)                                y[t+k] (scaled)
+  diff          x_t - x_{t-1} (scaled)                      (y[t+k] - y[t]) / s
+  log_return    log x_t - log x_{t-1} (scaled)              (log y[t+k] - log y[t]) / s
+  ============  ==========================================  ==================================
+
+  so ``diff`` and ``log_return`` targets are *relative to the window's last value* and a
+  model can follow a series that leaves its training range. Inversion back to original
+  units is exact (``y[t] + s * p`` or ``y[t] * exp(s * p)``).
+* scaling statistics (centre, scale) are fitted on the **training rows only**; nothing
+  from the validation or test spans leaks into them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.errors import ConfigError, DataError
+
+TRANSFORMS = ("auto", "level", "diff", "log_return")
+SCALINGS = ("standard", "minmax", "none")
+
+
+# ----------------------------------------------------------------------------- splits
+@dataclass(frozen=True)
+class Split:
+    """Row boundaries of a chronological split: train ``[0, train_end)``, validation
+    ``[train_end, val_end)``, test ``[val_end, n_rows)``."""
+
+    n_rows: int
+    train_end: int
+    val_end: int
+
+    @property
+    def n_train(self) -> int:
+        return self.train_end
+
+    @property
+    def n_val(self) -> int:
+        return self.val_end - self.train_end
+
+    @property
+    def n_test(self) -> int:
+        return self.n_rows - self.val_end
+
+
+def chronological_split(n_rows: int, train_frac: float, val_frac: float) -> Split:
+    """Split ``n_rows`` in time order. ``test = 1 - train_frac - val_frac``."""
+    if not (0.0 < train_frac < 1.0):
+        raise ConfigError(f"train_frac={train_frac} must be between 0 and 1 (exclusive)")
+    if not (0.0 < val_frac < 1.0):
+        raise ConfigError(f"val_frac={val_frac} must be between 0 and 1 (exclusive); a validation span is needed for early stopping")
+    test_frac = 1.0 - train_frac - val_frac
+    if test_frac <= 1e-9:
+        raise ConfigError(
+            f"train_frac={train_frac} + val_frac={val_frac} leave no test span; they must sum to less than 1"
+        )
+    train_end = int(round(n_rows * train_frac))
+    val_end = int(round(n_rows * (train_frac + val_frac)))
+    if train_end < 1 or val_end <= train_end or val_end >= n_rows:
+        raise ConfigError(
+            f"splits {train_frac:.2f}/{val_frac:.2f}/{test_frac:.2f} of {n_rows} rows leave an empty span "
+            f"(train {train_end}, validation {val_end - train_end}, test {n_rows - val_end} rows)"
+        )
+    return Split(n_rows=n_rows, train_end=train_end, val_end=val_end)
+
+
+# ----------------------------------------------------------------------------- stationarity
+@dataclass(frozen=True)
+class ADFResult:
+    statistic: float  # t-statistic of the lagged level in the ADF regression
+    critical_5pct: float  # MacKinnon 5% critical value (regression with a constant)
+    lags: int  # lagged differences included
+    n_obs: int  # observations used in the regression
+
+    @property
+    def stationary(self) -> bool:
+        """True when the unit-root null is rejected at 5%."""
+        return self.statistic < self.critical_5pct
+
+
+def _adf_regression(y: np.ndarray, lags: int, start: int) -> tuple[float, float, int]:
+    """OLS of ``dy_t`` on ``[1, y_{t-1}, dy_{t-1..t-lags}]`` for ``t >= start``.
+
+    Returns ``(t statistic of y_{t-1}, BIC, n_obs)``.
+    """
+    dy = np.diff(y)
+    rows = len(dy) - start
+    cols = [np.ones(rows), y[start:-1]]
+    for i in range(1, lags + 1):
+        cols.append(dy[start - i : len(dy) - i])
+    X = np.column_stack(cols)
+    target = dy[start:]
+    coef, *_ = np.linalg.lstsq(X, target, rcond=None)
+    resid = target - X @ coef
+    rss = float(resid @ resid)
+    dof = max(1, rows - X.shape[1])
+    sigma2 = rss / dof
+    xtx_inv = np.linalg.pinv(X.T @ X)
+    se = math.sqrt(max(sigma2 * xtx_inv[1, 1], 1e-300))
+    bic = rows * math.log(max(rss / rows, 1e-300)) + X.shape[1] * math.log(rows)
+    return float(coef[1] / se), bic, rows
+
+
+def adf_test(y: np.ndarray, max_lags: int | None = None) -> ADFResult:
+    """Augmented Dickey-Fuller test with a constant (numpy only).
+
+    Regression: ``dy_t = a + g * y_{t-1} + sum_i b_i dy_{t-i} + e``; the statistic is
+    ``g / se(g)``. The number of lagged differences is chosen by BIC among
+    ``0 .. 12 * (n / 100) ** 0.25`` on a common sample (as statsmodels' ``autolag="BIC"``),
+    then the regression is refitted on all usable rows. Critical value: MacKinnon's 5%
+    response surface for the constant-only case.
+    """
+    y = np.asarray(y, dtype=np.float64)
+    y = y[np.isfinite(y)]
+    n = len(y)
+    if n < 12:
+        raise DataError(f"a stationarity test needs at least 12 finite values, got {n}")
+    if max_lags is None:
+        max_lags = int(12 * (n / 100.0) ** 0.25)
+    max_lags = max(0, min(max_lags, n // 4))
+    best_lag, best_bic = 0, math.inf
+    for lag in range(max_lags + 1):
+        _, bic, _ = _adf_regression(y, lag, max_lags)
+        if bic < best_bic:
+            best_lag, best_bic = lag, bic
+    stat, _, rows = _adf_regression(y, best_lag, best_lag)
+    crit = -2.8621 - 2.738 / rows - 8.36 / rows**2
+    return ADFResult(statistic=stat, critical_5pct=crit, lags=best_lag, n_obs=rows)
+
+
+def choose_transform(y_train: np.ndarray) -> tuple[str, str]:
+    """Pick the target transform from the training span only. Returns ``(transform, reason)``.
+
+    * unit root rejected (ADF at 5%) -> ``level``: the series stays in a range a scaled
+      model can reproduce.
+    * otherwise the level cannot be trusted to stay in the training range -> a transform
+      relative to the window's last value: ``log_return`` when the series is strictly
+      positive and spans more than a factor of 2 (multiplicative growth, e.g. prices),
+      else ``diff``.
+    """
+    y = np.asarray(y_train, dtype=np.float64)
+    if np.ptp(y) == 0:
+        return "level", "constant training span: level"
+    res = adf_test(y)
+    test = f"ADF statistic {res.statistic:.2f} vs 5% critical {res.critical_5pct:.2f}"
+    if res.stationary:
+        return "level", f"{test}: unit root rejected, the series looks stationary, so the model sees scaled levels"
+    positive = bool(np.all(y > 0))
+    if positive and y.max() / y.min() > 2.0:
+        return "log_return", (
+            f"{test}: unit root not rejected (trending / random-walk-like); strictly positive with "
+            f"multiplicative growth, so the model predicts log-returns relative to the window's last value"
+        )
+    return "diff", (
+        f"{test}: unit root not rejected (trending / random-walk-like), so the model predicts "
+        f"changes relative to the window's last value"
+    )
+
+
+# ----------------------------------------------------------------------------- preprocessor
+def _step_transform(values: np.ndarray, kind: str) -> np.ndarray:
+    """Per-row transform of a 1-D column: level, diff or log-diff. Row 0 is NaN for diffs."""
+    if kind == "level":
+        return values.astype(np.float64, copy=True)
+    out = np.full(len(values), np.nan)
+    if kind == "log_return":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.log(values)
+        out[1:] = np.diff(logs)
+    else:
+        out[1:] = np.diff(values)
+    return out
+
+
+@dataclass
+class Windows:
+    """Model-ready windows for a set of anchors."""
+
+    X: np.ndarray  # (n, seq_len, F) float32 scaled inputs
+    Y: np.ndarray  # (n, horizon) float32 scaled targets (NaN where beyond the data)
+    base: np.ndarray  # (n,) float64 target value at the anchor (original units)
+    y_true: np.ndarray  # (n, horizon) float64 targets in original units (NaN beyond the data)
+    anchors: np.ndarray  # (n,) int64 row index of each window's last input step
+
+    def __len__(self) -> int:
+        return len(self.anchors)
+
+
+@dataclass
+class Preprocessor:
+    """Turns a frame into scaled windows and model outputs back into original units.
+
+    Fitted on the training rows only (scikit-learn style: learned attributes end in ``_``;
+    :meth:`fit` returns ``self``).
+    """
+
+    target: str  # target column
+    features: list[str] = field(default_factory=list)  # extra input columns (the target is always channel 0)
+    transform: str = "auto"  # requested transform: auto | level | diff | log_return
+    scaling: str = "standard"  # standard | minmax | none
+    seq_len: int = 30  # input steps per window
+    horizon: int = 7  # output steps per window
+
+    # learned in fit()
+    transform_: str = ""  # resolved transform
+    transform_reason_: str = ""  # why it was chosen (shown to the user)
+    column_kinds_: list[str] = field(default_factory=list)  # per input column: level | diff | log_return
+    centers_: list[float] = field(default_factory=list)  # per input column
+    scales_: list[float] = field(default_factory=list)  # per input column
+    target_center_: float = 0.0  # subtracted from targets before scaling (0 for relative targets)
+    target_scale_: float = 1.0  # divides targets
+    n_train_rows_: int = 0  # rows the statistics were fitted on
+
+    def __post_init__(self) -> None:
+        if self.transform not in TRANSFORMS:
+            raise ConfigError(f"transform={self.transform!r} is not one of {', '.join(TRANSFORMS)}")
+        if self.scaling not in SCALINGS:
+            raise ConfigError(f"scaling={self.scaling!r} is not one of {', '.join(SCALINGS)}")
+        for name in ("seq_len", "horizon"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ConfigError(f"{name}={value!r} must be a positive integer")
+        if self.target in self.features:
+            self.features = [f for f in self.features if f != self.target]
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def columns(self) -> list[str]:
+        """Input columns in channel order (target first)."""
+        return [self.target, *self.features]
+
+    @property
+    def n_features(self) -> int:
+        return len(self.columns)
+
+    @property
+    def offset(self) -> int:
+        """First row with a defined transformed input (1 for differenced inputs)."""
+        return 0 if self.transform_ == "level" else 1
+
+    @property
+    def is_fitted(self) -> bool:
+        return bool(self.transform_)
+
+    def min_anchor(self) -> int:
+        return self.offset + self.seq_len - 1
+
+    # ------------------------------------------------------------------ fitting
+    def fit(self, frame: pd.DataFrame, train_end: int) -> "Preprocessor":
+        """Resolve the transform and fit scaling on ``frame.iloc[:train_end]`` only."""
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise DataError(f"column(s) {missing} not in the data; available: {list(frame.columns)}")
+        train = frame.iloc[:train_end]
+        y_train = train[self.target].to_numpy(np.float64)
+        if self.transform == "auto":
+            self.transform_, self.transform_reason_ = choose_transform(y_train)
+        else:
+            self.transform_ = self.transform
+            self.transform_reason_ = f"{self.transform} (chosen by the user)"
+        if self.transform_ == "log_return" and not np.all(y_train > 0):
+            raise ConfigError(
+                f"transform='log_return' needs a strictly positive target; '{self.target}' has "
+                f"min {y_train.min():g} in the training span. Use 'diff' instead"
+            )
+        kinds = []
+        for col in self.columns:
+            if self.transform_ == "log_return":
+                positive = bool(np.all(frame[col].to_numpy() > 0))
+                kinds.append("log_return" if positive else "diff")
+            else:
+                kinds.append(self.transform_)
+        self.column_kinds_ = kinds
+        self.centers_, self.scales_ = [], []
+        for col, kind in zip(self.columns, kinds):
+            values = _step_transform(train[col].to_numpy(np.float64), kind)
+            values = values[np.isfinite(values)]
+            center, scale = self._stats(values)
+            self.centers_.append(center)
+            self.scales_.append(scale)
+        if self.transform_ == "level":
+            self.target_center_, self.target_scale_ = self.centers_[0], self.scales_[0]
+        else:  # relative targets: scale only, so "no change" stays exactly 0
+            self.target_center_, self.target_scale_ = 0.0, self.scales_[0]
+        self.n_train_rows_ = int(train_end)
+        return self
+
+    def _stats(self, values: np.ndarray) -> tuple[float, float]:
+        if len(values) == 0:
+            return 0.0, 1.0
+        if self.scaling == "standard":
+            center, scale = float(values.mean()), float(values.std())
+        elif self.scaling == "minmax":
+            center, scale = float(values.min()), float(values.max() - values.min())
+        else:
+            center, scale = 0.0, 1.0
+        if not np.isfinite(scale) or scale < 1e-12:
+            scale = 1.0
+        return center, scale
+
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise ConfigError("the preprocessor is not fitted; call fit() on the training span first")
+
+    # ------------------------------------------------------------------ transforms
+    def transform_inputs(self, frame: pd.DataFrame) -> np.ndarray:
+        """Scaled model inputs for every row: ``(N, F)`` float64, NaN where undefined."""
+        self._check_fitted()
+        missing = [c for c in self.columns if c not in frame.columns]
+        if missing:
+            raise DataError(f"column(s) {missing} not in the data; the model was trained on {self.columns}")
+        out = np.empty((len(frame), self.n_features))
+        for j, (col, kind) in enumerate(zip(self.columns, self.column_kinds_)):
+            values = frame[col].to_numpy(np.float64)
+            if kind == "log_return" and np.any(values <= 0):
+                raise DataError(f"column '{col}' has values <= 0; the model takes log-returns of it")
+            out[:, j] = (_step_transform(values, kind) - self.centers_[j]) / self.scales_[j]
+        return out
+
+    def scale_targets(self, y: np.ndarray, base: np.ndarray) -> np.ndarray:
+        """Original-unit targets ``(n, h)`` -> model space, given anchor values ``base (n,)``."""
+        y = np.asarray(y, dtype=np.float64)
+        base = np.asarray(base, dtype=np.float64)[:, None]
+        if self.transform_ == "level":
+            rel = y
+        elif self.transform_ == "diff":
+            rel = y - base
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rel = np.log(y) - np.log(base)
+        return (rel - self.target_center_) / self.target_scale_
+
+    def inverse_targets(self, pred: np.ndarray, base: np.ndarray) -> np.ndarray:
+        """Model outputs ``(n, h)`` -> original units, exactly inverting :meth:`scale_targets`."""
+        self._check_fitted()
+        p = np.asarray(pred, dtype=np.float64) * self.target_scale_ + self.target_center_
+        base = np.asarray(base, dtype=np.float64)
+        if p.ndim == 2:
+            base = base[:, None]
+        if self.transform_ == "level":
+            return p
+        if self.transform_ == "diff":
+            return base + p
+        return base * np.exp(p)
+
+    # ------------------------------------------------------------------ windows
+    def valid_anchors(self, n_rows: int, start: int = 0, stop: int | None = None, *, need_targets: bool = True) -> np.ndarray:
+        """Anchors ``t`` whose inputs exist and (optionally) whose targets lie in ``[start, stop)``.
+
+        With ``need_targets`` the first target ``t + 1 >= start`` and the last ``t + horizon < stop``.
+        """
+        stop = n_rows if stop is None else stop
+        lo = max(self.min_anchor(), start - 1)
+        hi = stop - self.horizon  # last anchor (inclusive) with all targets before stop
+        if not need_targets:
+            hi = min(stop, n_rows) - 1
+        if hi < lo:
+            return np.empty(0, dtype=np.int64)
+        return np.arange(lo, hi + 1, dtype=np.int64)
+
+    def windows(self, frame: pd.DataFrame, anchors: np.ndarray, inputs: np.ndarray | None = None) -> Windows:
+        """Build windows for ``anchors``. Targets beyond the end of the frame are NaN."""
+        self._check_fitted()
+        anchors = np.asarray(anchors, dtype=np.int64)
+        if inputs is None:
+            inputs = self.transform_inputs(frame)
+        n = len(frame)
+        L, h = self.seq_len, self.horizon
+        if len(anchors) and (anchors.min() < self.min_anchor() or anchors.max() >= n):
+            raise ConfigError(f"anchors must lie in [{self.min_anchor()}, {n - 1}] for seq_len={L}")
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        # view[i] = inputs[i : i + L] -> window ending at anchor t starts at t - L + 1
+        view = sliding_window_view(inputs, L, axis=0)  # (n - L + 1, F, L)
+        X = np.ascontiguousarray(view[anchors - L + 1].transpose(0, 2, 1), dtype=np.float32)  # (n, L, F)
+        y = frame[self.target].to_numpy(np.float64)
+        y_pad = np.concatenate([y, np.full(h, np.nan)])
+        idx = anchors[:, None] + np.arange(1, h + 1)[None, :]  # (n, h)
+        y_true = y_pad[idx]
+        base = y[anchors]
+        Y = self.scale_targets(y_true, base).astype(np.float32)
+        if not np.all(np.isfinite(X)):
+            bad = int(anchors[~np.isfinite(X).all(axis=(1, 2))][0])
+            raise DataError(f"non-finite model input in the window ending at row {bad}; check the data for NaN, inf or non-positive values")
+        return Windows(X=X, Y=Y, base=base, y_true=y_true, anchors=anchors)
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        self._check_fitted()
+        return {
+            "target": self.target,
+            "features": list(self.features),
+            "transform": self.transform,
+            "scaling": self.scaling,
+            "seq_len": int(self.seq_len),
+            "horizon": int(self.horizon),
+            "transform_": self.transform_,
+            "transform_reason_": self.transform_reason_,
+            "column_kinds_": list(self.column_kinds_),
+            "centers_": [float(c) for c in self.centers_],
+            "scales_": [float(s) for s in self.scales_],
+            "target_center_": float(self.target_center_),
+            "target_scale_": float(self.target_scale_),
+            "n_train_rows_": int(self.n_train_rows_),
+        }
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> "Preprocessor":
+        try:
+            pre = cls(
+                target=str(state["target"]),
+                features=[str(f) for f in state["features"]],
+                transform=str(state["transform"]),
+                scaling=str(state["scaling"]),
+                seq_len=int(state["seq_len"]),
+                horizon=int(state["horizon"]),
+            )
+            pre.transform_ = str(state["transform_"])
+            pre.transform_reason_ = str(state.get("transform_reason_", ""))
+            pre.column_kinds_ = [str(k) for k in state["column_kinds_"]]
+            pre.centers_ = [float(c) for c in state["centers_"]]
+            pre.scales_ = [float(s) for s in state["scales_"]]
+            pre.target_center_ = float(state["target_center_"])
+            pre.target_scale_ = float(state["target_scale_"])
+            pre.n_train_rows_ = int(state.get("n_train_rows_", 0))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"scaler state is incomplete or malformed: {exc!r}") from exc
+        n = pre.n_features
+        if not (len(pre.column_kinds_) == len(pre.centers_) == len(pre.scales_) == n):
+            raise ConfigError(f"scaler state lists {len(pre.centers_)} columns' statistics for {n} input columns")
+        if pre.transform_ not in TRANSFORMS[1:]:
+            raise ConfigError(f"scaler state has unknown transform {pre.transform_!r}")
+        return pre
+
+
+def window_count(n_rows: int, seq_len: int, horizon: int, offset: int = 0) -> int:
+    """How many complete windows a series of ``n_rows`` gives (inputs + targets inside)."""
+    return max(0, n_rows - offset - seq_len - horizon + 1)
+
+
+def flatten_windows(X: np.ndarray) -> np.ndarray:
+    """``(n, L, F) -> (n, L * F)`` for linear baselines."""
+    return X.reshape(len(X), -1)
+
+
+def as_sequence(values: Sequence[str] | str | None) -> list[str]:
+    """Normalise a features argument: ``"a,b"`` / ``["a", "b"]`` / ``None`` -> list."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        return [v.strip() for v in values.split(",") if v.strip()]
+    return [str(v) for v in values]
