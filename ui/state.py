@@ -1,0 +1,102 @@
+"""All ``st.session_state`` access goes through this module (one place for the keys).
+
+Each browser session has its own state: its dataset choice, settings, training job and
+runs. Nothing here is shared between sessions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from rnnlab.config import RunConfig
+
+# keys
+_DATASET = "rnnlab.dataset"  # rnnlab.data.Dataset currently chosen on the Data page
+_DATA_SPEC = "rnnlab.data_spec"  # how it was chosen: {"kind": "builtin"|"csv"|"yfinance", ...}
+_CONFIG = "rnnlab.config"  # RunConfig edited on the Data/Train pages
+_JOB = "rnnlab.job"  # rnnlab.jobs.TrainingJob of this session (or None)
+_RUNS = "rnnlab.runs"  # dict run_id -> rnnlab.pipeline.Run, in creation order
+_SELECTED = "rnnlab.selected_run"  # run_id shown on Predictions / Hidden states / Errors
+_FLASH = "rnnlab.flash"  # one-shot messages shown on the next render
+
+
+def _get(key: str, default: Any) -> Any:
+    if key not in st.session_state:
+        st.session_state[key] = default
+    return st.session_state[key]
+
+
+# ---- dataset
+def get_dataset() -> Any | None:
+    return st.session_state.get(_DATASET)
+
+
+def set_dataset(dataset: Any, spec: dict[str, Any]) -> None:
+    st.session_state[_DATASET] = dataset
+    st.session_state[_DATA_SPEC] = spec
+
+
+def get_data_spec() -> dict[str, Any]:
+    return _get(_DATA_SPEC, {"kind": "builtin", "name": "seattle-weather"})
+
+
+# ---- settings
+def get_config() -> RunConfig:
+    return _get(_CONFIG, RunConfig())
+
+
+def set_config(config: RunConfig) -> None:
+    st.session_state[_CONFIG] = config
+
+
+# ---- training job
+def get_job() -> Any | None:
+    return st.session_state.get(_JOB)
+
+
+def set_job(job: Any | None) -> None:
+    st.session_state[_JOB] = job
+
+
+# ---- runs
+def get_runs() -> dict[str, Any]:
+    """This session's runs, oldest first (run_id -> Run)."""
+    return _get(_RUNS, {})
+
+
+def add_run(run: Any, select: bool = True) -> None:
+    get_runs()[run.id] = run
+    if select:
+        st.session_state[_SELECTED] = run.id
+
+
+def remove_run(run_id: str) -> None:
+    get_runs().pop(run_id, None)
+    if st.session_state.get(_SELECTED) == run_id:
+        st.session_state[_SELECTED] = next(reversed(get_runs()), None) if get_runs() else None
+
+
+def selected_run() -> Any | None:
+    """The run the analysis pages show: the selected one, else the newest, else None."""
+    runs = get_runs()
+    rid = st.session_state.get(_SELECTED)
+    if rid in runs:
+        return runs[rid]
+    return runs[next(reversed(runs))] if runs else None
+
+
+def select_run(run_id: str) -> None:
+    st.session_state[_SELECTED] = run_id
+
+
+# ---- one-shot messages
+def flash(message: str, kind: str = "info") -> None:
+    _get(_FLASH, []).append((kind, message))
+
+
+def pop_flashes() -> list[tuple[str, str]]:
+    msgs = list(_get(_FLASH, []))
+    st.session_state[_FLASH] = []
+    return msgs
