@@ -21,7 +21,7 @@ import platform
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,7 @@ from rnnlab.metrics import (
     seasonal_naive_forecast,
     skill_score,
 )
-from rnnlab.models import RNNForecaster, build_model
+from rnnlab.models import ModelConfig, RNNForecaster, build_model
 from rnnlab.preprocessing import Preprocessor, Split, Windows, chronological_split
 from rnnlab.training import Callback, Trainer, TrainResult, seed_everything
 
@@ -354,16 +354,18 @@ def versions() -> dict[str, str]:
             "pandas": pandas.__version__, "python": platform.python_version()}
 
 
-def train(prep: Prepared, callbacks: Sequence[Callback] = (), stop_event: threading.Event | None = None) -> Run:
+def train(prep: Prepared, callbacks: Sequence[Callback] = (), stop_event: threading.Event | None = None,
+          build: Callable[[ModelConfig], RNNForecaster] = build_model) -> Run:
     """Build, seed and train the model on ``prep``; evaluate it. Returns a :class:`Run`.
 
-    Raises :class:`TrainingError` when training yields no usable weights (diverged at once,
+    ``build`` creates the model from its config (a front end may pass a wrapper to keep a
+    handle on the model for live previews). Raises :class:`TrainingError` when training yields no usable weights (diverged at once,
     or stopped before the first epoch finished).
     """
     configure_torch_threads()
     cfg = prep.config
     seed_everything(cfg.seed)
-    model = build_model(cfg.model_config(prep.preprocessor.n_features))
+    model = build(cfg.model_config(prep.preprocessor.n_features))
     trainer = Trainer(cfg.train_config(), callbacks)
     Xtr, Ytr = prep.tensors("train")
     Xva, Yva = prep.tensors("val")

@@ -226,6 +226,14 @@ class Trainer:
                 break
             if stop_event.is_set() and seen < n:
                 stop_reason, message = "stopped", f"stopped by the user during epoch {epoch}"
+                if seen:  # score the partial epoch so its weights can be kept if they are the best so far
+                    val_loss = self.evaluate(model, X_val, Y_val)
+                    if math.isfinite(val_loss):
+                        result.history.append(EpochRecord(epoch, running / seen, val_loss,
+                                                          optimizer.param_groups[0]["lr"], time.perf_counter() - te))
+                        if val_loss < result.best_val_loss:
+                            result.best_val_loss, result.best_epoch = val_loss, epoch
+                            best_state = copy.deepcopy(model.state_dict())
                 break
             train_loss = running / max(1, seen)
             val_loss = self.evaluate(model, X_val, Y_val)

@@ -1,0 +1,218 @@
+"""Background training jobs for interactive front ends (no streamlit here).
+
+A :class:`TrainingJob` prepares the data synchronously (so bad settings raise at once,
+before any thread starts), then trains in a daemon thread. The front end polls
+:meth:`TrainingJob.snapshot` to redraw progress, loss curves and a live validation
+forecast; :meth:`TrainingJob.stop` sets a ``threading.Event`` the trainer checks between
+batches, so Stop takes effect within one batch and the best weights so far are kept.
+
+Thread policy: every job trains on torch's single intra-op pool (sized once per process
+to the available cores by :func:`rnnlab._platform.configure_torch_threads`). Concurrent
+jobs therefore share the cores instead of each spawning a full pool; each job is slower
+but the machine is never oversubscribed.
+
+Abandoned jobs: with ``heartbeat_timeout`` set, a job whose front end stops calling
+:meth:`touch` (e.g. the browser tab was closed) stops itself and keeps its best weights.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from rnnlab.config import RunConfig
+from rnnlab.data import Dataset
+from rnnlab.errors import RnnlabError
+from rnnlab.models import ModelConfig, RNNForecaster, build_model
+from rnnlab.pipeline import Prepared, Run, predict_original, prepare, train
+from rnnlab.training import TrainEvent
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("running", "done", "stopped", "failed")
+
+
+@dataclass
+class JobSnapshot:
+    """A consistent copy of a job's state for drawing (safe to read from any thread)."""
+
+    status: str  # running | done | stopped | failed
+    progress: float  # 0..1 of the configured epochs x batches
+    epoch: int
+    epochs: int
+    batch: int
+    n_batches: int
+    elapsed: float  # seconds since the thread started
+    history: list[dict[str, float]]  # finished epochs: epoch, train_loss, val_loss
+    batch_losses: list[tuple[float, float]]  # (fractional epoch, batch loss), thinned to <= 2000 points
+    preview: dict[str, Any] | None  # latest validation forecast: {"time", "actual", "forecast", "epoch"}
+    message: str  # what happened (stop reason, error)
+    run: Run | None  # the trained run once status is done/stopped
+    best_epoch: int = 0
+    best_val_loss: float = float("nan")
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "running"
+
+
+class TrainingJob:
+    """Train one run in a background thread; poll :meth:`snapshot`, stop with :meth:`stop`."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        config: RunConfig,
+        *,
+        preview_interval: float = 0.5,
+        heartbeat_timeout: float | None = None,
+        on_finish: Callable[[Run], None] | None = None,
+        runs_dir: str | Path | None = None,
+    ) -> None:
+        self.prepared: Prepared = prepare(dataset, config)  # raises RnnlabError on bad settings, before any thread
+        self.config = self.prepared.config
+        self.preview_interval = preview_interval  # seconds between live validation forecasts
+        self.heartbeat_timeout = heartbeat_timeout
+        self.on_finish = on_finish
+        self.runs_dir = Path(runs_dir) if runs_dir else None
+        self.stop_event = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._status = "running"
+        self._message = ""
+        self._run: Run | None = None
+        self._history: list[dict[str, float]] = []
+        self._batch_losses: list[tuple[float, float]] = []
+        self._last: TrainEvent | None = None
+        self._preview: dict[str, Any] | None = None
+        self._last_preview = 0.0
+        self._last_touch = time.monotonic()
+        self._t0 = 0.0
+        self._model: RNNForecaster | None = None
+        self.saved_to: Path | None = None
+        self.save_error: str = ""
+
+    # ------------------------------------------------------------------ control
+    def start(self) -> "TrainingJob":
+        if self._thread is not None:
+            return self
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._work, name="rnnlab-train", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the trainer to stop after the current batch; the best weights are kept."""
+        self.stop_event.set()
+
+    def touch(self) -> None:
+        """Heartbeat from the front end (see ``heartbeat_timeout``)."""
+        self._last_touch = time.monotonic()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the thread; True when it has finished."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return not self.is_alive()
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def status(self) -> str:
+        return self._status
+
+    # ------------------------------------------------------------------ worker
+    def _callback(self, ev: TrainEvent) -> None:
+        if self.heartbeat_timeout is not None and time.monotonic() - self._last_touch > self.heartbeat_timeout:
+            if not self.stop_event.is_set():
+                log.info("training job abandoned (no heartbeat for %.0f s); stopping", self.heartbeat_timeout)
+                self._message = "the page that started this job went away; stopped and kept the best weights"
+                self.stop_event.set()
+        with self._lock:
+            self._last = ev
+            if ev.kind == "batch":
+                x = ev.epoch - 1 + ev.batch / max(1, ev.n_batches)
+                self._batch_losses.append((x, ev.loss))
+                if len(self._batch_losses) > 2000:
+                    self._batch_losses = self._batch_losses[::2]
+            elif ev.kind == "epoch":
+                self._history.append({"epoch": ev.epoch, "train_loss": ev.loss, "val_loss": ev.val_loss, "lr": ev.lr})
+        now = time.monotonic()
+        if ev.kind == "epoch" or (ev.kind == "batch" and now - self._last_preview >= self.preview_interval):
+            self._last_preview = now
+            self._update_preview(ev.epoch)
+
+    def _update_preview(self, epoch: int) -> None:
+        """Validation forecast (first step of each window) in original units."""
+        prep = self.prepared
+        model = self._model
+        if model is None:
+            return
+        was_training = model.training
+        pred = predict_original(model, prep.preprocessor, prep.val)[:, 0]
+        model.train(was_training)
+        times = prep.index[prep.val.anchors + 1]
+        with self._lock:
+            self._preview = {"time": times, "actual": prep.val.y_true[:, 0].copy(), "forecast": pred, "epoch": epoch}
+
+    def _work(self) -> None:
+        def capture(config: ModelConfig) -> RNNForecaster:  # keep a handle on the model for live previews
+            self._model = build_model(config)
+            return self._model
+
+        try:
+            run = train(self.prepared, callbacks=[self._callback], stop_event=self.stop_event, build=capture)
+            status = "stopped" if run.train_info.get("stop_reason") == "stopped" else "done"
+            message = self._message or run.train_info.get("message", "")
+            if self.runs_dir is not None:
+                self._save(run)
+            if self.on_finish is not None:
+                self.on_finish(run)
+            with self._lock:
+                self._run, self._status, self._message = run, status, message
+        except RnnlabError as exc:
+            with self._lock:
+                self._status, self._message = "failed", str(exc)
+        except Exception as exc:  # a bug: keep the app alive, log it, show it briefly
+            log.exception("training job crashed")
+            with self._lock:
+                self._status, self._message = "failed", f"unexpected error: {type(exc).__name__}: {exc}"
+
+    def _save(self, run: Run) -> None:
+        from rnnlab.runs import save_run
+
+        assert self.runs_dir is not None
+        try:
+            self.saved_to = save_run(run, self.runs_dir / run.id)
+        except RnnlabError as exc:
+            self.save_error = str(exc)
+
+    # ------------------------------------------------------------------ reading
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            ev = self._last
+            hist = [dict(h) for h in self._history]
+            status = self._status
+            return JobSnapshot(
+                status=status,
+                progress=1.0 if status != "running" else (ev.progress if ev else 0.0),
+                epoch=ev.epoch if ev else 0,
+                epochs=self.config.epochs,
+                batch=ev.batch if ev else 0,
+                n_batches=ev.n_batches if ev else 0,
+                elapsed=(time.monotonic() - self._t0) if self._t0 else 0.0,
+                history=hist,
+                batch_losses=list(self._batch_losses),
+                preview=None if self._preview is None else dict(self._preview),
+                message=self._message,
+                run=self._run,
+                best_epoch=ev.best_epoch if ev else 0,
+                best_val_loss=ev.best_val_loss if ev else float("nan"),
+            )
