@@ -20,6 +20,7 @@ import math
 import platform
 import threading
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -274,7 +275,9 @@ class Run:
 
 def future_index(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex:
     """Timestamps of the ``horizon`` steps after ``index`` (inferred frequency or median step)."""
-    freq = pd.infer_freq(index) if len(index) >= 3 else None
+    with warnings.catch_warnings():  # pandas 3 announces an offset return type; both work below
+        warnings.simplefilter("ignore")
+        freq = pd.infer_freq(index) if len(index) >= 3 else None
     if freq is not None:
         return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
     step = pd.Series(index).diff().median()

@@ -368,7 +368,7 @@ class Preprocessor:
         """
         stop = n_rows if stop is None else stop
         lo = max(self.min_anchor(), start - 1)
-        hi = stop - self.horizon  # last anchor (inclusive) with all targets before stop
+        hi = stop - self.horizon - 1  # last anchor (inclusive): its last target t + horizon is row stop - 1
         if not need_targets:
             hi = min(stop, n_rows) - 1
         if hi < lo:

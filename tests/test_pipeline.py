@@ -1,0 +1,104 @@
+"""End-to-end behaviour of prepare/train/evaluate on real and synthetic series."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnlab import pipeline
+from rnnlab.config import RunConfig
+from rnnlab.data import load_dataset
+from rnnlab.errors import ConfigError
+
+
+def test_windows_of_each_span_keep_targets_inside_the_span(sine_dataset, tiny_config):
+    prep = pipeline.prepare(sine_dataset, tiny_config)
+    s, h = prep.split, prep.config.horizon
+    assert prep.train.anchors.max() + h < s.train_end
+    assert prep.val.anchors.min() + 1 >= s.train_end and prep.val.anchors.max() + h < s.val_end
+    assert prep.test.anchors.min() + 1 >= s.val_end and prep.test.anchors.max() + h == s.n_rows - 1
+    assert np.isfinite(prep.test.y_true).all()
+
+
+def test_default_windows_follow_frequency():
+    assert pipeline.suggest_window("h", 8760) == (48, 24)
+    assert pipeline.suggest_window("D", 1461) == (30, 7)
+    seq, h = pipeline.suggest_window("MS", 123)
+    assert seq <= 12 and h <= 3
+
+
+def test_metrics_have_the_documented_shape(sine_dataset, tiny_config):
+    run = pipeline.fit(sine_dataset, tiny_config)
+    test = run.metrics["test"]
+    assert set(test) == {"model", "naive", "seasonal_naive", "linear"}
+    for row in test.values():
+        assert set(row) == {"mae", "rmse", "mape", "smape", "mase", "directional_accuracy", "r2"}
+    assert len(run.metrics["per_step"]["model"]["rmse"]) == 3
+    n = run.metrics["n_test_windows"]
+    assert len(run.predictions) == n * 3
+    # the naive column of the predictions is the anchor value repeated
+    first = run.predictions.iloc[:3]
+    assert first["naive"].nunique() == 1
+
+
+def test_baselines_use_the_same_windows_as_the_model(sine_dataset, tiny_config):
+    run = pipeline.fit(sine_dataset, tiny_config)
+    p = run.predictions
+    err = np.sqrt(((p["naive"] - p["actual"]) ** 2).mean())
+    assert err == pytest.approx(run.metrics["test"]["naive"]["rmse"])
+
+
+def test_model_beats_naive_on_a_learnable_series(sine_dataset):
+    cfg = RunConfig(seq_len=30, horizon=5, hidden_size=32, num_layers=1, epochs=40, patience=8)
+    run = pipeline.fit(sine_dataset, cfg)
+    assert run.metrics["skill_vs_naive"] > 0.3
+
+
+def test_trending_series_gets_a_relative_target_and_beats_a_level_model(trend_dataset):
+    """A growing series leaves its training range: the auto transform must not feed levels."""
+    cfg = RunConfig(seq_len=20, horizon=1, hidden_size=16, num_layers=1, epochs=30, patience=8)
+    auto = pipeline.fit(trend_dataset, cfg)
+    assert auto.preprocessor.transform_ in ("diff", "log_return")
+    level = pipeline.fit(trend_dataset, cfg.replace(transform="level"))
+    assert auto.metrics["test"]["model"]["rmse"] < level.metrics["test"]["model"]["rmse"]
+    assert auto.metrics["test"]["model"]["rmse"] < 1.5 * auto.metrics["test"]["naive"]["rmse"]
+
+
+def test_multivariate_inputs(sine_dataset, tiny_config):
+    ds = sine_dataset
+    ds.frame["x"] = np.roll(ds.frame["y"].to_numpy(), 1)
+    run = pipeline.fit(ds, tiny_config.replace(features=["x"]))
+    assert run.model.config.input_size == 2 and run.preprocessor.columns == ["y", "x"]
+
+
+def test_forecast_beyond_the_end(sine_dataset, tiny_config):
+    run = pipeline.fit(sine_dataset, tiny_config)
+    fc = run.forecast()
+    assert len(fc) == 3 and (fc["time"] > sine_dataset.frame.index[-1]).all()
+    assert np.isfinite(fc["forecast"]).all()
+
+
+def test_errors_name_the_value_and_rule(sine_dataset, tiny_config):
+    with pytest.raises(ConfigError, match="seq_len=700 .* need at least 704 rows, got 600"):
+        pipeline.prepare(sine_dataset, tiny_config.replace(seq_len=700))
+    with pytest.raises(ConfigError, match="horizon=200 is longer than the test span"):
+        pipeline.prepare(sine_dataset, tiny_config.replace(horizon=200, seq_len=10))
+    with pytest.raises(ConfigError, match="seq_len=0"):
+        pipeline.prepare(sine_dataset, tiny_config.replace(seq_len=0))
+    with pytest.raises(ConfigError, match="leave no test span"):
+        pipeline.prepare(sine_dataset, tiny_config.replace(train_frac=0.8, val_frac=0.2))
+
+
+def test_batch_size_larger_than_the_data_is_clamped_with_a_warning(sine_dataset, tiny_config):
+    prep = pipeline.prepare(sine_dataset, tiny_config.replace(batch_size=100_000))
+    assert prep.config.batch_size == len(prep.train)
+    assert any("batch_size=100000" in w for w in prep.warnings)
+
+
+def test_seattle_weather_lstm_beats_naive_at_horizon_7():
+    """The README's promise: the default LSTM on seattle-weather beats persistence at step 7."""
+    run = pipeline.fit(load_dataset("seattle-weather"), RunConfig(target="temp_max", cell="lstm"))
+    assert run.config.horizon == 7 and run.preprocessor.transform_ == "level"
+    ps = run.metrics["per_step"]
+    assert ps["model"]["rmse"][6] < ps["naive"]["rmse"][6]
+    assert run.metrics["test"]["model"]["rmse"] < run.metrics["test"]["naive"]["rmse"]

@@ -1,0 +1,150 @@
+"""Run folders and archives: identical reload, and refusal of anything unsafe or corrupt."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+
+from rnnlab import pipeline
+from rnnlab.errors import RunError
+from rnnlab.runs import REQUIRED_FILES, load_run, load_run_archive, save_run, unzip_run, zip_run
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from tests.conftest import make_dataset
+    from rnnlab.config import RunConfig
+
+    rng = np.random.default_rng(0)
+    t = np.arange(400)
+    ds = make_dataset(5 + np.sin(t / 5) + 0.1 * rng.standard_normal(400), extra={"x": np.cos(t / 5)})
+    cfg = RunConfig(seq_len=12, horizon=3, features=["x"], hidden_size=8, num_layers=1, epochs=2, patience=0)
+    run = pipeline.fit(ds, cfg)
+    folder = save_run(run, tmp_path_factory.mktemp("runs") / "r1")
+    return run, folder
+
+
+def test_run_folder_holds_the_documented_files(trained):
+    run, folder = trained
+    for name in [*REQUIRED_FILES, "predictions.csv"]:
+        assert (folder / name).is_file(), name
+    cfg = json.loads((folder / "config.json").read_text())
+    assert cfg["config"]["seed"] == 0 and cfg["meta"]["data_fingerprint"] == run.dataset.fingerprint()
+    assert "torch" in cfg["meta"]["versions"]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"model", "naive", "seasonal_naive", "linear"}
+
+
+def test_load_run_gives_identical_predictions(trained):
+    run, folder = trained
+    again = load_run(folder)
+    X = run.prepared().test.X
+    np.testing.assert_array_equal(pipeline.predict_scaled(run.model, X), pipeline.predict_scaled(again.model, X))
+    np.testing.assert_array_equal(again.prepared().test.X, X)
+    assert again.metrics["test"]["model"]["rmse"] == pytest.approx(run.metrics["test"]["model"]["rmse"])
+    assert again.history == run.history
+    np.testing.assert_allclose(again.forecast()["forecast"], run.forecast()["forecast"])
+
+
+def test_archive_round_trip(trained, tmp_path):
+    run, folder = trained
+    again = load_run_archive(zip_run(folder), tmp_path / "x")
+    assert again.preprocessor.to_dict() == run.preprocessor.to_dict()
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def _run_entries(folder) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in REQUIRED_FILES}
+
+
+def test_archive_that_is_not_a_zip(tmp_path):
+    with pytest.raises(RunError, match="not a zip"):
+        unzip_run(b"hello world", tmp_path)
+
+
+def test_zip_that_is_not_a_run(tmp_path):
+    with pytest.raises(RunError, match="not an rnnlab run"):
+        unzip_run(_zip({"notes.txt": b"hi"}), tmp_path)
+
+
+def test_path_traversal_is_refused_before_writing(trained, tmp_path):
+    _, folder = trained
+    entries = _run_entries(folder)
+    entries["../evil.txt"] = b"x"
+    with pytest.raises(RunError, match="outside the run folder"):
+        unzip_run(_zip(entries), tmp_path / "dest")
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "dest").exists()
+
+
+def test_truncated_weights_are_refused(trained, tmp_path):
+    _, folder = trained
+    entries = _run_entries(folder)
+    entries["weights.safetensors"] = entries["weights.safetensors"][:100]
+    with pytest.raises(RunError, match="not a valid safetensors"):
+        load_run_archive(_zip(entries), tmp_path / "d")
+
+
+class Boom:
+    def __reduce__(self):
+        return (open, ("/tmp/rnnlab-pwned", "w"))
+
+
+def test_pickle_disguised_as_weights_is_refused_and_not_executed(trained, tmp_path):
+    _, folder = trained
+    entries = _run_entries(folder)
+    entries["weights.safetensors"] = pickle.dumps(Boom())
+    with pytest.raises(RunError, match="not a valid safetensors"):
+        load_run_archive(_zip(entries), tmp_path / "d")
+    import os
+
+    assert not os.path.exists("/tmp/rnnlab-pwned")
+
+
+def test_config_that_does_not_match_weights(trained, tmp_path):
+    _, folder = trained
+    entries = _run_entries(folder)
+    cfg = json.loads(entries["config.json"])
+    cfg["model"]["hidden_size"] = 32
+    cfg["config"]["hidden_size"] = 32
+    entries["config.json"] = json.dumps(cfg).encode()
+    with pytest.raises(RunError, match="does not match config.json"):
+        load_run_archive(_zip(entries), tmp_path / "d")
+
+
+def test_missing_file_and_bad_json(trained, tmp_path):
+    _, folder = trained
+    entries = _run_entries(folder)
+    del entries["scaler.json"]
+    with pytest.raises(RunError, match="missing scaler.json"):
+        unzip_run(_zip(entries), tmp_path / "a")
+    entries = _run_entries(folder)
+    entries["metrics.json"] = b"{not json"
+    with pytest.raises(RunError, match="metrics.json .* not valid JSON"):
+        load_run_archive(_zip(entries), tmp_path / "b")
+
+
+def test_unwritable_destination_keeps_the_run_usable(trained, tmp_path):
+    run, _ = trained
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(RunError, match="cannot write the run"):
+        save_run(run, blocker / "run")
+    assert pipeline.predict_scaled(run.model, run.prepared().test.X[:2]).shape == (2, 3)
+
+
+def test_load_missing_folder(tmp_path):
+    with pytest.raises(RunError, match="does not exist"):
+        load_run(tmp_path / "nope")

@@ -1,0 +1,90 @@
+"""Trainer behaviour users rely on: learning, callbacks, stop flag, early stopping,
+best weights, divergence, reproducibility."""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import pytest
+import torch
+
+from rnnlab import pipeline
+from rnnlab.errors import ConfigError, TrainingError
+from rnnlab.models import ModelConfig, RNNForecaster
+from rnnlab.training import TrainConfig, Trainer
+
+
+def copy_task(n=256, T=10, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, T, 1, generator=g)
+    Y = X[:, -3, :]  # the value 3 steps back: learnable by every cell type
+    return X, Y
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_every_cell_type_learns(cell):
+    torch.manual_seed(0)
+    X, Y = copy_task()
+    model = RNNForecaster(ModelConfig(cell=cell, hidden_size=24, num_layers=1, horizon=1))
+    events = []
+    res = Trainer(TrainConfig(epochs=25, batch_size=32, lr=1e-2, patience=0, lr_schedule="none"), [events.append]).fit(
+        model, X, Y, X[:64], Y[:64])
+    losses = [h.train_loss for h in res.history]
+    assert losses[-1] < 0.5 * losses[0], losses
+    kinds = {e.kind for e in events}
+    assert kinds == {"start", "batch", "epoch", "end"}
+    assert sum(e.kind == "epoch" for e in events) == 25
+    assert events[-1].progress == 1.0
+
+
+def test_stop_flag_is_honoured_between_batches_and_keeps_best_weights():
+    X, Y = copy_task(n=512)
+    model = RNNForecaster(ModelConfig(cell="lstm", hidden_size=8, num_layers=1, horizon=1))
+    stop = threading.Event()
+    batches = []
+
+    def cb(ev):
+        if ev.kind == "batch":
+            batches.append(ev)
+            if ev.epoch == 2 and ev.batch == 3:
+                stop.set()
+
+    res = Trainer(TrainConfig(epochs=50, batch_size=32, patience=0), [cb]).fit(model, X, Y, X[:64], Y[:64], stop_event=stop)
+    assert res.stop_reason == "stopped"
+    assert batches[-1].epoch == 2 and batches[-1].batch == 3  # no batch ran after the flag
+    assert res.best_epoch in (1, 2)
+    assert "kept the best weights" in res.message
+
+
+def test_early_stopping_restores_the_best_epoch():
+    X, Y = copy_task()
+    Xv, Yv = torch.randn(64, 10, 1), torch.randn(64, 1)  # unlearnable validation: no improvement after a while
+    model = RNNForecaster(ModelConfig(cell="gru", hidden_size=8, num_layers=1, horizon=1))
+    res = Trainer(TrainConfig(epochs=200, batch_size=64, patience=3)).fit(model, X, Y, Xv, Yv)
+    assert res.stop_reason == "early_stopping"
+    assert len(res.history) == res.best_epoch + 3
+    best = min(h.val_loss for h in res.history)
+    assert math.isclose(Trainer(TrainConfig()).evaluate(model, Xv, Yv), best, rel_tol=1e-5)
+
+
+def test_divergence_stops_with_a_message(sine_dataset, tiny_config):
+    prep = pipeline.prepare(sine_dataset, tiny_config.replace(lr=1.0, grad_clip=0.0, epochs=5))
+    prep.train.Y[:] = float("inf")  # force a non-finite loss
+    with pytest.raises(TrainingError, match="lower learning rate"):
+        pipeline.train(prep)
+
+
+@pytest.mark.parametrize("field,value", [("lr", 0.0), ("lr", 1e6), ("epochs", 0), ("batch_size", 0), ("patience", -1)])
+def test_bad_training_settings(field, value):
+    with pytest.raises(ConfigError, match=field):
+        TrainConfig(**{field: value}).validate()
+
+
+def test_same_config_and_seed_reproduce_metrics(sine_dataset, tiny_config):
+    a = pipeline.fit(sine_dataset, tiny_config)
+    b = pipeline.fit(sine_dataset, tiny_config)
+    for k, v in a.metrics["test"]["model"].items():
+        assert abs(v - b.metrics["test"]["model"][k]) <= 1e-6
+    c = pipeline.fit(sine_dataset, tiny_config.replace(seed=1))
+    assert c.metrics["test"]["model"]["rmse"] != a.metrics["test"]["model"]["rmse"]
