@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Iterator
+from typing import Any, Iterator
 
 import streamlit as st
 
@@ -42,3 +42,110 @@ def need_run() -> object | None:
     if run is None:
         st.info("No trained run yet. Train one on the **Train** page, or upload a run on **Runs & export**.")
     return run
+
+
+# ----------------------------------------------------------------------------- cached data loads
+# st.cache_data returns a fresh copy on every call, so a page can never mutate the cache.
+@st.cache_data(show_spinner="Loading the built-in catalogue…")
+def dataset_catalogue() -> list[Any]:
+    """``rnnlab.data.list_datasets()`` (cached for the process)."""
+    from rnnlab.data import list_datasets
+
+    return list_datasets()
+
+
+@st.cache_data(show_spinner="Loading dataset…", max_entries=32)
+def load_builtin(name: str) -> Any:
+    from rnnlab.data import load_dataset
+
+    return load_dataset(name)
+
+
+@st.cache_data(show_spinner="Reading the CSV…", max_entries=16)
+def load_csv_bytes(raw: bytes, name: str, time_col: str | None = None) -> Any:
+    from rnnlab.data import load_csv
+
+    return load_csv(raw, name=name, time_col=time_col)
+
+
+@st.cache_data(show_spinner="Downloading from Yahoo Finance…", ttl=3600, max_entries=16)
+def fetch_yahoo(ticker: str, start: str | None, end: str | None) -> Any:
+    from rnnlab.data import fetch_yfinance
+
+    return fetch_yfinance(ticker, start, end, timeout=10.0)
+
+
+def current_dataset() -> Any | None:
+    """The session's dataset; the default built-in is loaded on first use. None (with an
+    error shown) when even that fails."""
+    from ui import state
+
+    ds = state.get_dataset()
+    if ds is not None:
+        return ds
+    spec = state.get_data_spec()
+    name = spec.get("name", "seattle-weather") if spec.get("kind") == "builtin" else "seattle-weather"
+    with guard("loading the default dataset"):
+        ds = load_builtin(name)
+        state.set_dataset(ds, {"kind": "builtin", "name": name, "fingerprint": ds.fingerprint()})
+        return ds
+    return None
+
+
+# ----------------------------------------------------------------------------- windows summary
+# settings that change how the data is split, transformed and windowed
+DATA_FIELDS = ("target", "features", "seq_len", "horizon", "transform", "scaling", "train_frac", "val_frac",
+               "season", "batch_size")
+
+
+@st.cache_data(show_spinner="Splitting and windowing the series…", max_entries=64)
+def _window_summary(_dataset: Any, fingerprint: str, settings: dict[str, Any]) -> dict[str, Any]:
+    from rnnlab import pipeline
+    from rnnlab.config import RunConfig
+
+    prep = pipeline.prepare(_dataset, RunConfig().replace(**settings))
+    idx, sp, n = prep.index, prep.split, len(prep.index)
+    bounds = {"train": (0, sp.train_end), "validation": (sp.train_end, sp.val_end), "test": (sp.val_end, n)}
+    windows = {"train": len(prep.train), "validation": len(prep.val), "test": len(prep.test)}
+    spans = [
+        {"span": name, "start": idx[lo], "end": idx[min(hi, n - 1)], "rows": hi - lo, "windows": windows[name]}
+        for name, (lo, hi) in bounds.items()
+    ]
+    cfg = prep.config
+    return {
+        "seq_len": cfg.seq_len, "horizon": cfg.horizon, "season": cfg.season, "batch_size": cfg.batch_size,
+        "transform": prep.preprocessor.transform_, "reason": prep.preprocessor.transform_reason_,
+        "requested_transform": settings.get("transform", "auto"), "spans": spans, "rows": n,
+        "warnings": list(prep.warnings), "n_features": prep.preprocessor.n_features,
+    }
+
+
+def window_summary(dataset: Any, config: Any) -> dict[str, Any]:
+    """What ``rnnlab.pipeline.prepare`` makes of ``dataset`` with ``config``: resolved
+    seq_len/horizon, the transform and why, rows and windows per span (cached).
+    Raises RnnlabError on settings the data cannot satisfy."""
+    settings = {k: getattr(config, k) for k in DATA_FIELDS}
+    settings["features"] = list(settings["features"] or [])
+    return _window_summary(dataset, dataset.fingerprint(), settings)
+
+
+# ----------------------------------------------------------------------------- formatting
+def fmt(value: Any, digits: int = 4) -> str:
+    """A number for humans: 4 significant digits, thousands separators, '–' for NaN/None."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if v != v or v in (float("inf"), float("-inf")):
+        return "–"
+    if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
+        return f"{v:.{digits - 1}e}"
+    return f"{v:,.{digits}g}" if abs(v) < 1e4 else f"{v:,.0f}"
+
+
+def transform_words(transform: str) -> str:
+    return {
+        "level": "level (scaled values)",
+        "diff": "diff (changes from the window's last value)",
+        "log_return": "log-return (relative changes from the window's last value)",
+    }.get(transform, transform)

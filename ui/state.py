@@ -20,6 +20,9 @@ _JOB = "rnnlab.job"  # rnnlab.jobs.TrainingJob of this session (or None)
 _RUNS = "rnnlab.runs"  # dict run_id -> rnnlab.pipeline.Run, in creation order
 _SELECTED = "rnnlab.selected_run"  # run_id shown on Predictions / Hidden states / Errors
 _FLASH = "rnnlab.flash"  # one-shot messages shown on the next render
+_JOB_COLLECTED = "rnnlab.job_collected"  # True once the job's run was added to the runs (exactly once)
+_EXPORTS = "rnnlab.exports"  # (run_id, fmt) -> bytes of prepared downloads
+_SEEN_UPLOADS = "rnnlab.seen_uploads"  # file ids of uploads already processed (no re-import on rerun)
 
 
 def _get(key: str, default: Any) -> Any:
@@ -58,6 +61,31 @@ def get_job() -> Any | None:
 
 def set_job(job: Any | None) -> None:
     st.session_state[_JOB] = job
+    st.session_state[_JOB_COLLECTED] = False
+
+
+def job_running() -> bool:
+    job = get_job()
+    return job is not None and job.status == "running"
+
+
+def collect_job_run() -> Any | None:
+    """Add the finished job's run to the session's runs, exactly once per job.
+
+    Returns the run when this call added it, else None. Safe to call on every redraw of
+    every page (the Train page and the sidebar heartbeat both do).
+    """
+    job = get_job()
+    if job is None or st.session_state.get(_JOB_COLLECTED, False):
+        return None
+    snap = job.snapshot()
+    if not snap.finished:
+        return None
+    st.session_state[_JOB_COLLECTED] = True
+    if snap.run is None:
+        return None
+    add_run(snap.run)
+    return snap.run
 
 
 # ---- runs
@@ -74,6 +102,9 @@ def add_run(run: Any, select: bool = True) -> None:
 
 def remove_run(run_id: str) -> None:
     get_runs().pop(run_id, None)
+    cache = _get(_EXPORTS, {})
+    for key in [k for k in cache if k[0] == run_id]:
+        cache.pop(key, None)
     if st.session_state.get(_SELECTED) == run_id:
         st.session_state[_SELECTED] = next(reversed(get_runs()), None) if get_runs() else None
 
@@ -89,6 +120,21 @@ def selected_run() -> Any | None:
 
 def select_run(run_id: str) -> None:
     st.session_state[_SELECTED] = run_id
+
+
+# ---- prepared downloads and processed uploads
+def export_cache() -> dict[tuple[str, str], bytes]:
+    """Downloads already built in this session: ``(run_id, fmt) -> bytes``."""
+    return _get(_EXPORTS, {})
+
+
+def upload_seen(file_id: str) -> bool:
+    """True when this upload was already processed; marks it as processed otherwise."""
+    seen = _get(_SEEN_UPLOADS, set())
+    if file_id in seen:
+        return True
+    seen.add(file_id)
+    return False
 
 
 # ---- one-shot messages

@@ -1,0 +1,60 @@
+"""rnnlab dashboard: ``streamlit run dashboard.py``.
+
+The entry script only sets the page up, builds the navigation and draws the sidebar
+status; every page lives in ``pages/`` and reads widgets, calls rnnlab and draws.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+st.set_page_config(page_title="rnnlab · RNN forecasting lab", page_icon=":material/ssid_chart:", layout="wide")
+
+from ui.common import show_flashes  # noqa: E402  (after set_page_config)
+from ui.widgets import sidebar_status  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+# ---------------------------------------------------------------------------------------------
+# NAVIGATION: the one place that lists the pages. Section -> [(script, title, icon), ...].
+# Pages whose script does not exist yet are skipped, so a section can be listed before its
+# pages are written.
+NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
+    "Workflow": [
+        ("pages/data.py", "Data", ":material/table_chart:"),
+        ("pages/train.py", "Train", ":material/model_training:"),
+        ("pages/predictions.py", "Predictions", ":material/query_stats:"),
+        ("pages/runs.py", "Runs & export", ":material/inventory_2:"),
+    ],
+    "Inside the network": [
+        ("pages/hidden_states.py", "Hidden states", ":material/hub:"),
+        ("pages/errors.py", "Errors", ":material/troubleshoot:"),
+    ],
+}
+# ---------------------------------------------------------------------------------------------
+
+
+def build_navigation() -> dict[str, list[st.Page]]:
+    sections: dict[str, list[st.Page]] = {}
+    first = True
+    for section, pages in NAVIGATION.items():
+        items = []
+        for script, title, icon in pages:
+            if not (HERE / script).is_file():
+                continue
+            items.append(st.Page(script, title=title, icon=icon, default=first))
+            first = False
+        if items:
+            sections[section] = items
+    return sections
+
+
+page = st.navigation(build_navigation())
+show_flashes()
+page.run()
+
+# after the page, so it reflects what the page just changed (dataset, runs, job)
+with st.sidebar:
+    sidebar_status()

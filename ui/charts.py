@@ -1,0 +1,403 @@
+"""Every Altair chart of the dashboard: pure functions from DataFrames to ``alt.Chart``.
+
+Pages build a tidy DataFrame and call one builder; no page touches Altair directly.
+Builders never raise on empty frames (they draw an empty chart) and downsample long
+series (Altair/Vega-Lite slow down badly past a few thousand points per mark).
+
+Conventions shared with ``ui/charts_internals.py``:
+
+* colours of named series come from :data:`SERIES_COLORS` (``actual`` grey, ``model`` red,
+  baselines muted) so a series looks the same on every page;
+* time axes are called ``time``; long frames use ``series`` + ``value`` columns;
+* every builder takes ``height`` and returns a chart sized to its container width.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+# Downsampling keeps charts light; the Vega-Lite row limit must never break a page.
+alt.data_transformers.disable_max_rows()
+
+MAX_POINTS = 2000  # per series, after downsampling
+
+SERIES_COLORS: dict[str, str] = {
+    "actual": "#4b5563",
+    "model": "#e4572e",
+    "forecast": "#e4572e",
+    "naive": "#9ca3af",
+    "seasonal_naive": "#b08d57",
+    "linear": "#2a9d8f",
+    "train": "#3b82f6",
+    "val": "#f59e0b",
+    "validation": "#f59e0b",
+    "test": "#10b981",
+    "train loss": "#3b82f6",
+    "validation loss": "#f59e0b",
+    "batch loss": "#93c5fd",
+}
+SERIES_LABELS: dict[str, str] = {
+    "actual": "actual",
+    "model": "model",
+    "naive": "naive (last value)",
+    "seasonal_naive": "seasonal naive",
+    "linear": "linear AR",
+    "forecast": "forecast",
+}
+SPAN_COLORS = {"train": "#3b82f6", "validation": "#f59e0b", "test": "#10b981"}
+_EXTRA_COLORS = ["#6366f1", "#db2777", "#0891b2", "#65a30d", "#9333ea", "#ea580c", "#0d9488", "#be123c"]
+
+
+def color_scale(names: Iterable[str]) -> alt.Scale:
+    """An ordinal colour scale giving each known series its fixed colour (others cycle)."""
+    domain = list(dict.fromkeys(str(n) for n in names))
+    extra = iter(_EXTRA_COLORS * 4)
+    rng = [SERIES_COLORS.get(n) or next(extra) for n in domain]
+    return alt.Scale(domain=domain, range=rng)
+
+
+# ----------------------------------------------------------------------------- data helpers
+def downsample(df: pd.DataFrame, max_points: int = MAX_POINTS, *, x: str | None = None, y: str | None = None,
+               group: str | None = None) -> pd.DataFrame:
+    """At most ~``max_points`` rows per ``group`` (all rows when ``group`` is None).
+
+    With ``y`` given, each of ``max_points // 2`` buckets along the row order keeps its
+    minimum and maximum ``y`` row, so peaks and troughs survive; otherwise every k-th row
+    is kept. ``x`` (optional) sorts the rows first. The first and last rows are always kept.
+    """
+    if df is None or len(df) == 0:
+        return df
+    max_points = max(4, int(max_points))
+    if group is not None and group in df.columns:
+        parts = [downsample(part, max_points, x=x, y=y) for _, part in df.groupby(group, sort=False)]
+        return pd.concat(parts, ignore_index=True) if parts else df.iloc[:0]
+    if x is not None and x in df.columns:
+        df = df.sort_values(x, kind="stable")
+    n = len(df)
+    if n <= max_points:
+        return df.reset_index(drop=True)
+    if y is not None and y in df.columns:
+        values = pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float)
+        n_buckets = max(1, max_points // 2)
+        pos = np.flatnonzero(~np.isnan(values))
+        keep = np.array([0, n - 1])
+        if len(pos):
+            grouped = pd.Series(values[pos], index=pos).groupby(pos * n_buckets // n)
+            keep = np.r_[keep, grouped.idxmin().to_numpy(), grouped.idxmax().to_numpy()]
+        rows = np.unique(keep.astype(int))
+    else:
+        rows = np.unique(np.r_[np.linspace(0, n - 1, max_points).astype(int), n - 1])
+    return df.iloc[rows].reset_index(drop=True)
+
+
+def to_long(df: pd.DataFrame, x: str, columns: Sequence[str], *, var: str = "series",
+            value: str = "value") -> pd.DataFrame:
+    """Wide -> long for the given columns (missing columns are skipped)."""
+    cols = [c for c in columns if c in df.columns]
+    if not cols:
+        return pd.DataFrame({x: pd.Series(dtype=df[x].dtype if x in df else "float"), var: [], value: []})
+    return df[[x, *cols]].melt(id_vars=x, value_vars=cols, var_name=var, value_name=value)
+
+
+def _empty(message: str, height: int) -> alt.Chart:
+    return (
+        alt.Chart(pd.DataFrame({"text": [message]}))
+        .mark_text(color="#6b7280", fontSize=13)
+        .encode(text="text:N")
+        .properties(height=height, width="container")
+    )
+
+
+def _time_x(field: str = "time", title: str | None = None) -> alt.X:
+    return alt.X(f"{field}:T", title=title, axis=alt.Axis(labelOverlap=True))
+
+
+def _hover_rule(data: pd.DataFrame, x_field: str, x_type: str, tooltip: list, height: int) -> alt.LayerChart | None:
+    """Invisible nearest-x points + a rule showing a tooltip for the hovered x."""
+    nearest = alt.selection_point(nearest=True, on="pointerover", fields=[x_field], empty=False, clear="pointerout")
+    base = alt.Chart(data).encode(x=alt.X(f"{x_field}:{x_type}"))
+    points = base.mark_point(opacity=0, size=60).add_params(nearest)
+    rule = base.mark_rule(color="#9ca3af", strokeWidth=1).encode(
+        opacity=alt.condition(nearest, alt.value(0.8), alt.value(0)), tooltip=tooltip
+    ).transform_filter(nearest)
+    return alt.layer(points, rule)
+
+
+# ----------------------------------------------------------------------------- series + spans
+def series_with_spans(series: pd.DataFrame, spans: pd.DataFrame | None = None, *, y_title: str = "",
+                      height: int = 320, max_points: int = MAX_POINTS) -> alt.Chart | alt.LayerChart:
+    """Line of ``series`` (columns ``time``, ``value``) over shaded spans.
+
+    ``spans``: rows ``span`` (train/validation/test), ``start``, ``end`` (timestamps).
+    Zoom and pan along time with the mouse wheel / drag; double-click resets.
+    """
+    if series is None or len(series) == 0:
+        return _empty("no data", height)
+    data = downsample(series[["time", "value"]], max_points, x="time", y="value")
+    zoom = alt.selection_interval(bind="scales", encodings=["x"])
+    line = (
+        alt.Chart(data)
+        .mark_line(color=SERIES_COLORS["actual"], strokeWidth=1.2)
+        .encode(
+            x=_time_x("time", None),
+            y=alt.Y("value:Q", title=y_title or None, scale=alt.Scale(zero=False)),
+            tooltip=[alt.Tooltip("time:T", title="time"), alt.Tooltip("value:Q", title=y_title or "value", format=",.4g")],
+        )
+        .add_params(zoom)
+    )
+    layers: list = []
+    if spans is not None and len(spans):
+        names = list(spans["span"])
+        rects = (
+            alt.Chart(spans)
+            .mark_rect(opacity=0.12)
+            .encode(
+                x="start:T",
+                x2="end:T",
+                color=alt.Color(
+                    "span:N",
+                    title="span",
+                    scale=alt.Scale(domain=names, range=[SPAN_COLORS.get(s, "#999") for s in names]),
+                    legend=alt.Legend(orient="top", symbolOpacity=0.5),
+                ),
+                tooltip=[alt.Tooltip("span:N"), alt.Tooltip("start:T"), alt.Tooltip("end:T"), alt.Tooltip("rows:Q")]
+                if "rows" in spans.columns else ["span:N", "start:T", "end:T"],
+            )
+        )
+        layers.append(rects)
+    layers.append(line)
+    return alt.layer(*layers).properties(height=height, width="container")
+
+
+# ----------------------------------------------------------------------------- multi-series lines
+def lines(data: pd.DataFrame, *, x: str = "time", x_type: str = "T", y_title: str = "", height: int = 320,
+          order: Sequence[str] | None = None, dashed: Sequence[str] = (), max_points: int = MAX_POINTS,
+          zoom: bool = True, labels: dict[str, str] | None = None, x_title: str | None = None,
+          log_y: bool = False, points: bool = False) -> alt.Chart | alt.LayerChart:
+    """Several named series on one chart: long ``data`` with ``x``, ``series``, ``value``.
+
+    ``order`` fixes the legend order (and which series exist); ``dashed`` series are drawn
+    dashed (forecasts, baselines). Hovering shows every series' value at that x.
+    """
+    if data is None or len(data) == 0:
+        return _empty("nothing to show yet", height)
+    data = data.dropna(subset=["value"])
+    if log_y:
+        data = data[data["value"] > 0]
+    if len(data) == 0:
+        return _empty("nothing to show yet", height)
+    n_series = max(1, data["series"].nunique())
+    per_series = max(500, int(max_points * 2 / n_series)) if n_series > 2 else max_points
+    data = downsample(data, per_series, x=x, y="value", group="series")
+    names = list(order) if order else list(dict.fromkeys(data["series"]))
+    names = [n for n in names if n in set(data["series"])]
+    labels = {**SERIES_LABELS, **(labels or {})}
+    label_order = [labels.get(n, n) for n in names]
+    data = pd.DataFrame({x: data[x].to_numpy(), "series": data["series"].map(lambda s: labels.get(s, s)).to_numpy(),
+                         "value": data["value"].to_numpy()})
+    colors = list(color_scale(names).range)
+    label_scale = alt.Scale(domain=label_order, range=colors)
+    dashed_labels = {labels.get(n, n) for n in dashed}
+    dash = alt.StrokeDash("series:N", legend=None, scale=alt.Scale(
+        domain=label_order, range=[[5, 3] if lbl in dashed_labels else [1, 0] for lbl in label_order]))
+    xenc = alt.X(f"{x}:{x_type}", title=x_title)
+    yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
+    base = alt.Chart(data).encode(
+        x=xenc,
+        y=alt.Y("value:Q", title=y_title or None, scale=yscale),
+        color=alt.Color("series:N", title=None, scale=label_scale, sort=label_order, legend=alt.Legend(orient="top")),
+    )
+    mark = base.mark_line(strokeWidth=1.6, point=points).encode(strokeDash=dash)
+    if zoom:
+        mark = mark.add_params(alt.selection_interval(bind="scales", encodings=["x"]))
+    # tooltip: one row per x with every series as a column
+    wide = data.pivot_table(index=x, columns="series", values="value", aggfunc="first").reset_index()
+    wide.columns = [str(c) for c in wide.columns]
+    fmt = "%Y-%m-%d %H:%M" if x_type == "T" else None
+    tip = [alt.Tooltip(f"{x}:{x_type}", title=x_title or x, **({"format": fmt} if fmt else {}))]
+    tip += [alt.Tooltip(f"{_esc(lbl)}:Q", title=lbl, format=",.4g") for lbl in label_order if lbl in wide.columns]
+    hover = _hover_rule(wide, x, x_type, tip, height)
+    return alt.layer(mark, hover).properties(height=height, width="container")
+
+
+def _esc(field: str) -> str:
+    """Escape characters Vega-Lite treats specially in field names."""
+    out = field
+    for ch in ("\\", ".", "[", "]", ":"):
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+# ----------------------------------------------------------------------------- training
+def loss_curves(history: pd.DataFrame, batches: pd.DataFrame | None = None, *, best_epoch: int | None = None,
+                height: int = 300, log_y: bool = True) -> alt.Chart | alt.LayerChart:
+    """Per-epoch train/validation loss (lines + points) over thin per-batch losses.
+
+    ``history``: ``epoch``, ``train_loss``, ``val_loss``; ``batches``: ``epoch`` (fractional),
+    ``loss``. ``best_epoch`` draws a vertical marker. Log scale by default (MSE spans decades).
+    """
+    parts = []
+    if batches is not None and len(batches):
+        b = downsample(batches.rename(columns={"loss": "value"}).assign(series="batch loss"), 600, x="epoch", y="value")
+        parts.append(b[["epoch", "series", "value"]])
+    if history is not None and len(history):
+        h = history.rename(columns={"train_loss": "train loss", "val_loss": "validation loss"})
+        parts.append(to_long(h, "epoch", ["train loss", "validation loss"]))
+    if not parts:
+        return _empty("loss curves appear after the first batches", height)
+    data = pd.concat(parts, ignore_index=True)
+    data = data[np.isfinite(pd.to_numeric(data["value"], errors="coerce"))]
+    if log_y:
+        data = data[data["value"] > 0]
+    if not len(data):
+        return _empty("loss curves appear after the first batches", height)
+    names = [n for n in ("batch loss", "train loss", "validation loss") if n in set(data["series"])]
+    scale = color_scale(names)
+    y = alt.Y("value:Q", title="loss (scaled MSE)", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False))
+    x = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1))
+    color = alt.Color("series:N", title=None, scale=scale, sort=names, legend=alt.Legend(orient="top"))
+    layers = []
+    batch = data[data["series"] == "batch loss"]
+    if len(batch):
+        layers.append(alt.Chart(batch).mark_line(strokeWidth=0.8, opacity=0.55).encode(x=x, y=y, color=color))
+    ep = data[data["series"] != "batch loss"]
+    if len(ep):
+        layers.append(
+            alt.Chart(ep).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=28)).encode(
+                x=x, y=y, color=color,
+                tooltip=[alt.Tooltip("series:N", title=""), alt.Tooltip("epoch:Q"), alt.Tooltip("value:Q", title="loss", format=".4g")],
+            )
+        )
+    if best_epoch:
+        layers.append(
+            alt.Chart(pd.DataFrame({"epoch": [best_epoch], "label": [f"best epoch {best_epoch}"]}))
+            .mark_rule(color="#6b7280", strokeDash=[3, 3])
+            .encode(x="epoch:Q", tooltip=["label:N"])
+        )
+    return alt.layer(*layers).properties(height=height, width="container")
+
+
+def live_preview(preview: pd.DataFrame, *, y_title: str = "", height: int = 300) -> alt.Chart | alt.LayerChart:
+    """Validation span: actual vs the model's one-step-ahead forecast (``time``, ``actual``, ``forecast``)."""
+    if preview is None or len(preview) == 0:
+        return _empty("the validation forecast appears after the first batches", height)
+    long = to_long(preview, "time", ["actual", "forecast"])
+    return lines(long, order=["actual", "forecast"], y_title=y_title, height=height,
+                 labels={"forecast": "model (1 step ahead)"})
+
+
+# ----------------------------------------------------------------------------- predictions
+def predictions_chart(frame: pd.DataFrame, series: Sequence[str], *, y_title: str = "", height: int = 360,
+                      x: str = "target_time") -> alt.Chart | alt.LayerChart:
+    """Actual vs model (and chosen baselines) from a wide predictions frame (one horizon step)."""
+    cols = ["actual", *[s for s in series if s != "actual"]]
+    data = to_long(frame.rename(columns={x: "time"}), "time", cols)
+    dashed = [s for s in cols if s not in ("actual", "model")]
+    return lines(data, order=cols, dashed=dashed, y_title=y_title, height=height)
+
+
+def per_step_chart(per_step: pd.DataFrame, *, metric: str = "rmse", height: int = 300) -> alt.Chart | alt.LayerChart:
+    """Error by horizon step: long ``per_step`` with ``step``, ``series``, ``value``."""
+    if per_step is None or len(per_step) == 0:
+        return _empty("no per-step errors", height)
+    order = [s for s in ("model", "naive", "seasonal_naive", "linear") if s in set(per_step["series"])]
+    order += [s for s in dict.fromkeys(per_step["series"]) if s not in order]
+    dashed = [s for s in order if s != "model"]
+    return lines(per_step, x="step", x_type="Q", x_title="horizon step", y_title=metric.upper(), order=order,
+                 dashed=dashed, height=height, zoom=False, points=True)
+
+
+def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, *, y_title: str = "",
+                   height: int = 340) -> alt.Chart | alt.LayerChart:
+    """Recent history (``time``, ``value``) continued by the forecast (``time``, ``forecast``).
+
+    The forecast line starts at the last observed value so the two lines join; the
+    region beyond the data is shaded.
+    """
+    if history is None or len(history) == 0:
+        return _empty("no history", height)
+    hist = history[["time", "value"]].assign(series="actual")
+    parts = [hist]
+    if forecast is not None and len(forecast):
+        last = history.iloc[[-1]][["time", "value"]]
+        fc = pd.concat([last, forecast.rename(columns={"forecast": "value"})[["time", "value"]]], ignore_index=True)
+        parts.append(fc.assign(series="forecast"))
+    data = pd.concat(parts, ignore_index=True)
+    chart = lines(data, order=["actual", "forecast"], dashed=["forecast"], y_title=y_title, height=height,
+                  points=False, labels={"forecast": "forecast beyond the data"})
+    if forecast is None or not len(forecast):
+        return chart
+    band = pd.DataFrame({"start": [history["time"].iloc[-1]], "end": [forecast["time"].iloc[-1]],
+                         "label": ["beyond the data"]})
+    shade = alt.Chart(band).mark_rect(color="#e4572e", opacity=0.06).encode(x="start:T", x2="end:T",
+                                                                             tooltip=["label:N"])
+    points = (
+        alt.Chart(forecast.assign(series="forecast"))
+        .mark_point(color=SERIES_COLORS["forecast"], filled=True, size=36)
+        .encode(x="time:T", y="forecast:Q",
+                tooltip=[alt.Tooltip("time:T"), alt.Tooltip("step:Q"), alt.Tooltip("forecast:Q", format=",.4g")])
+    )
+    return alt.layer(shade, chart, points).properties(height=height, width="container")
+
+
+# ----------------------------------------------------------------------------- comparisons
+def compare_losses(history: pd.DataFrame, *, height: int = 320, log_y: bool = True) -> alt.Chart | alt.LayerChart:
+    """Validation (solid) and train (dashed) loss per epoch of several runs.
+
+    ``history``: ``run`` (label), ``epoch``, ``train_loss``, ``val_loss``.
+    """
+    if history is None or len(history) == 0:
+        return _empty("no loss history", height)
+    long = history.melt(id_vars=["run", "epoch"], value_vars=["train_loss", "val_loss"], var_name="kind",
+                        value_name="value")
+    long["kind"] = long["kind"].map({"train_loss": "train", "val_loss": "validation"})
+    long = long[np.isfinite(long["value"].astype(float))]
+    if log_y:
+        long = long[long["value"] > 0]
+    if not len(long):
+        return _empty("no loss history", height)
+    runs = list(dict.fromkeys(history["run"]))
+    scale = alt.Scale(domain=runs, range=(_EXTRA_COLORS * 4)[: len(runs)])
+    return (
+        alt.Chart(long)
+        .mark_line(strokeWidth=1.8, point=alt.OverlayMarkDef(size=20))
+        .encode(
+            x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("value:Q", title="loss (scaled MSE)", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False)),
+            color=alt.Color("run:N", title=None, scale=scale, legend=alt.Legend(orient="top", labelLimit=400)),
+            strokeDash=alt.StrokeDash("kind:N", title=None, scale=alt.Scale(domain=["validation", "train"],
+                                                                             range=[[1, 0], [5, 3]])),
+            tooltip=["run:N", "kind:N", "epoch:Q", alt.Tooltip("value:Q", format=".4g")],
+        )
+        .properties(height=height, width="container")
+    )
+
+
+def compare_predictions(data: pd.DataFrame, *, y_title: str = "", height: int = 340) -> alt.Chart | alt.LayerChart:
+    """Actual plus several runs' forecasts: long ``data`` with ``time``, ``series``, ``value``."""
+    if data is None or len(data) == 0:
+        return _empty("no predictions", height)
+    order = ["actual", *[s for s in dict.fromkeys(data["series"]) if s != "actual"]]
+    return lines(data, order=order, y_title=y_title, height=height)
+
+
+def bar_metric(table: pd.DataFrame, *, metric: str = "rmse", height: int = 220) -> alt.Chart:
+    """Horizontal bars of one metric per row (``name``, ``value``); the model bar highlighted."""
+    if table is None or len(table) == 0:
+        return _empty("no metrics", height)
+    names = list(table["name"])
+    return (
+        alt.Chart(table)
+        .mark_bar()
+        .encode(
+            y=alt.Y("name:N", title=None, sort=names),
+            x=alt.X("value:Q", title=metric.upper()),
+            color=alt.Color("name:N", scale=color_scale(names), legend=None),
+            tooltip=["name:N", alt.Tooltip("value:Q", format=",.4g")],
+        )
+        .properties(height=height, width="container")
+    )

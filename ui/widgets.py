@@ -1,0 +1,86 @@
+"""Widget groups shared by several pages: the sidebar status (with the training-job
+heartbeat) and the run selector."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ui import state
+from ui.common import fmt
+
+RUN_SELECT_KEY = "ui.run_select"
+
+
+def run_selector(label: str = "Run", *, help: str | None = None) -> Any | None:
+    """Selectbox over this session's runs (newest first); the choice is shared by every
+    analysis page through :func:`ui.state.select_run`. Returns the selected run or None."""
+    runs = state.get_runs()
+    if not runs:
+        return None
+    current = state.selected_run()
+    ids = list(reversed(list(runs)))
+    st.session_state[RUN_SELECT_KEY] = current.id if current is not None else ids[0]
+
+    def _changed() -> None:
+        state.select_run(st.session_state[RUN_SELECT_KEY])
+
+    st.selectbox(label, ids, format_func=lambda rid: runs[rid].label, key=RUN_SELECT_KEY, on_change=_changed,
+                 help=help or "Runs trained or uploaded in this browser session (newest first).")
+    return state.selected_run()
+
+
+def _job_line(snap: Any, job: Any) -> str:
+    cfg = job.config
+    parts = [f"**{cfg.cell.upper()}** h{cfg.hidden_size}×{cfg.num_layers}"]
+    if snap.epoch:
+        parts.append(f"epoch {snap.epoch}/{snap.epochs}")
+    if snap.history:
+        parts.append(f"val loss {fmt(snap.history[-1]['val_loss'], 3)}")
+    return " · ".join(parts)
+
+
+@st.fragment(run_every=2.0)
+def _job_status() -> None:
+    """Sidebar progress of a running job. Also the job's heartbeat on every page: while any
+    page of this session is open the job keeps running; when the tab is closed the
+    heartbeats stop and the job stops itself after ``heartbeat_timeout`` (best weights kept)."""
+    job = state.get_job()
+    if job is None:
+        return
+    job.touch()
+    snap = job.snapshot()
+    if snap.finished:
+        run = state.collect_job_run()
+        if run is not None:
+            state.flash(f"Training finished ({snap.status}): **{run.label}** was added to your runs.", "success")
+        elif snap.status == "failed":
+            state.flash(f"Training failed: {snap.message}", "error")
+        st.rerun()
+    st.caption("Training in progress")
+    st.progress(min(1.0, max(0.0, snap.progress)), text=_job_line(snap, job))
+
+
+def sidebar_status() -> None:
+    """Dataset, job and runs at a glance (drawn into the sidebar by dashboard.py)."""
+    ds = state.get_dataset()
+    cfg = state.get_config()
+    if ds is not None:
+        target = cfg.target or ds.target
+        feats = [f for f in cfg.features if f != target]
+        extra = f" + {len(feats)} feature{'s' if len(feats) != 1 else ''}" if feats else ""
+        st.caption(f"Dataset: **{ds.name}** · target **{target}**{extra}")
+    if state.job_running():
+        _job_status()
+    else:
+        # a job that finished while no page was drawing: collect its run now
+        job = state.get_job()
+        if job is not None:
+            snap = job.snapshot()
+            run = state.collect_job_run()
+            if run is not None:
+                state.flash(f"Training finished ({snap.status}): **{run.label}** was added to your runs.", "success")
+    n = len(state.get_runs())
+    if n:
+        st.caption(f"{n} run{'s' if n != 1 else ''} in this session")
