@@ -1,0 +1,82 @@
+"""Inside the network: hidden states, gates, probing, errors, saliency, what-if.
+
+Everything here is numpy / torch, works for rnn, lstm and gru cells, uni- and
+multivariate runs and all target transforms, and predicts in batched chunks.
+
+States and training dynamics (:mod:`.states`)
+    ``state_analysis(run, span)`` -> anchor states + PCA frame (time, value, prediction, error, split, PC1..PC3)
+    ``pca(X, k)``, ``unit_table`` / ``unit_order`` / ``unit_heatmap_frame``
+    ``probe_properties`` / ``probe_units`` / ``top_units`` / ``probe_run(run)``
+    ``TrajectoryRecorder`` (Trainer callback) and ``record_evolution(run)`` (replays training)
+Gates (:mod:`.cells`)
+    ``trace_cells(model, X)`` explicit cell loop -> every layer's h, LSTM c, gates
+    ``layer_states``, ``saturation_stats``, ``gate_histogram``, ``gate_window_frame``
+Errors (:mod:`.residuals`), convention ``error = forecast - actual``
+    ``forecast_table``, ``errors_over_time``, ``error_histogram``, ``acf``, ``error_by_step``,
+    ``calendar_groupings`` / ``error_by_calendar``, ``error_by_regime``, ``worst_windows``
+Sensitivity (:mod:`.sensitivity`)
+    ``saliency`` / ``saliency_frame``, ``edit_window`` / ``what_if``, ``recursive_forecast`` / ``recursive_vs_direct``
+"""
+
+from __future__ import annotations
+
+from ._common import anchor_states, span_windows, split_labels
+from .cells import (
+    GATE_NAMES,
+    CellTrace,
+    LayerTrace,
+    gate_histogram,
+    gate_window_frame,
+    layer_states,
+    saturation_stats,
+    trace_cells,
+)
+from .residuals import (
+    REGIMES,
+    WorstWindows,
+    acf,
+    calendar_groupings,
+    error_by_calendar,
+    error_by_regime,
+    error_by_step,
+    error_histogram,
+    errors_over_time,
+    forecast_table,
+    normal_curve,
+    worst_windows,
+)
+from .sensitivity import (
+    RecursiveComparison,
+    WhatIf,
+    edit_window,
+    recursive_forecast,
+    recursive_vs_direct,
+    saliency,
+    saliency_frame,
+    transform_target_rows,
+    what_if,
+)
+from .states import (
+    FINAL_EPOCH,
+    PC_COLUMNS,
+    PROPERTIES,
+    Evolution,
+    PCAResult,
+    Probing,
+    StateAnalysis,
+    TrajectoryRecorder,
+    default_epochs,
+    linear_probe_r2,
+    pca,
+    probe_properties,
+    probe_run,
+    probe_units,
+    record_evolution,
+    state_analysis,
+    top_units,
+    unit_heatmap_frame,
+    unit_order,
+    unit_table,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]
