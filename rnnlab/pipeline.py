@@ -130,6 +130,7 @@ def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | No
     Pass a fitted ``preprocessor`` (from a saved run) to reuse its statistics instead of refitting.
     """
     cfg = config.replace()  # never mutate the caller's config
+    cfg.train_config()  # validate training settings before any work (raises ConfigError naming the field)
     target = cfg.target or dataset.target
     features = [f for f in cfg.features if f != target]
     ds = dataset.select(target, features)
@@ -185,7 +186,7 @@ def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | No
     season = cfg.season if cfg.season is not None else infer_season(ds.freq)
     cfg.season = _positive_int("season", season)
     y_train = ds.frame[target].to_numpy(np.float64)[: split.train_end]
-    cfg.transform = cfg.transform  # the request stays; the resolved one lives in the preprocessor
+    cfg.model_config(pre.n_features)  # validate model settings now, not in a background thread
     return Prepared(
         dataset=ds,
         config=cfg,

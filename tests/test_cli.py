@@ -1,0 +1,88 @@
+"""The CLI end to end on a built-in dataset, and every bad-input path: exit 2, one line, no traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from rnnlab.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rnnlab", *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_datasets_lists_builtins(capsys):
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    for name in ("sp500", "nasdaq", "seattle-weather", "seattle-temps", "stocks-monthly"):
+        assert name in out
+    assert "licence" in out
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "run"
+    proc = run_cli("train", "--data", "seattle-weather", "--target", "temp_max", "--model", "gru", "--hidden", "16",
+                   "--layers", "1", "--epochs", "3", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "epoch   1/3" in proc.stderr
+    assert "seasonal_naive" in proc.stdout and "linear" in proc.stdout and "RMSE" in proc.stdout
+    return out
+
+
+def test_train_writes_metrics_in_the_documented_layout(trained_run):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert set(metrics["test"]) == {"model", "naive", "seasonal_naive", "linear"}
+    assert {"mae", "rmse", "mase", "mape", "smape", "directional_accuracy", "r2"} <= set(metrics["test"]["model"])
+
+
+def test_predict_and_export(trained_run, tmp_path):
+    out = tmp_path / "pred.csv"
+    proc = run_cli("predict", "--run", str(trained_run), "--data", "seattle-weather", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    pred = pd.read_csv(out)
+    assert {"anchor_time", "target_time", "step", "prediction", "actual"} <= set(pred.columns)
+    assert pred["actual"].isna().sum() > 0  # the last windows forecast beyond the data
+    for fmt, suffix in (("onnx", ".onnx"), ("torchscript", ".pt")):
+        proc = run_cli("export", "--run", str(trained_run), "--format", fmt)
+        assert proc.returncode == 0, proc.stderr
+        assert (trained_run / f"model{suffix}").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["train", "--data", "no/such/file.csv", "--out", "OUT"], "no/such/file.csv"),
+    (["train", "--data", "seattle-weather", "--target", "nope", "--out", "OUT"], "nope"),
+    (["train", "--data", "seattle-weather", "--seq-len", "5000", "--out", "OUT"], "seq_len=5000"),
+    (["train", "--data", "seattle-weather", "--seq-len", "0", "--out", "OUT"], "seq_len=0"),
+    (["train", "--data", "seattle-weather", "--lr", "0", "--out", "OUT"], "lr=0"),
+    (["predict", "--run", "RUNDIR", "--data", "seattle-weather", "--out", "x.csv"], "does not exist"),
+    (["export", "--run", "CORRUPT", "--format", "onnx"], "config.json"),
+])
+def test_bad_input_exits_2_with_one_clear_line(args, needle, tmp_path, capsys):
+    args = [a.replace("OUT", str(tmp_path / "o")).replace("RUNDIR", str(tmp_path / "missing")) for a in args]
+    if "CORRUPT" in args:
+        corrupt = tmp_path / "corrupt"
+        corrupt.mkdir()
+        for name in ("config.json", "weights.safetensors", "scaler.json", "linear.json", "history.json",
+                     "metrics.json", "data.csv.gz"):
+            (corrupt / name).write_text("garbage")
+        args = [str(corrupt) if a == "CORRUPT" else a for a in args]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and needle in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_no_traceback_from_a_real_process(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n")
+    proc = run_cli("train", "--data", str(bad), "--out", str(tmp_path / "o"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.startswith("error: ")

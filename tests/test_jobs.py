@@ -1,0 +1,87 @@
+"""Background training jobs: live snapshots, Stop within a batch, abandonment, concurrency."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from rnnlab.config import RunConfig
+from rnnlab.errors import ConfigError
+from rnnlab.jobs import TrainingJob
+
+
+def wait(job: TrainingJob, timeout: float = 60) -> None:
+    assert job.join(timeout), "job did not finish in time"
+
+
+def test_job_trains_and_exposes_progress(sine_dataset, tiny_config):
+    job = TrainingJob(sine_dataset, tiny_config.replace(epochs=4), preview_interval=0.0).start()
+    wait(job)
+    snap = job.snapshot()
+    assert snap.status == "done" and snap.progress == 1.0
+    assert [h["epoch"] for h in snap.history] == [1, 2, 3, 4]
+    assert snap.batch_losses and snap.preview is not None
+    assert len(snap.preview["forecast"]) == len(snap.preview["actual"])
+    assert snap.run is not None and snap.run.metrics["test"]["model"]["rmse"] > 0
+
+
+def test_bad_settings_raise_before_any_thread(sine_dataset, tiny_config):
+    before = threading.active_count()
+    with pytest.raises(ConfigError, match="seq_len=0"):
+        TrainingJob(sine_dataset, tiny_config.replace(seq_len=0))
+    assert threading.active_count() == before
+
+
+def test_stop_ends_within_a_second_and_keeps_best_weights(sine_dataset):
+    cfg = RunConfig(seq_len=20, horizon=2, hidden_size=64, num_layers=2, epochs=500, batch_size=8, patience=0)
+    job = TrainingJob(sine_dataset, cfg).start()
+    deadline = time.monotonic() + 30
+    while job.snapshot().epoch < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    t0 = time.monotonic()
+    job.stop()
+    wait(job, 10)
+    assert time.monotonic() - t0 < 1.0
+    snap = job.snapshot()
+    assert snap.status == "stopped" and snap.run is not None
+    assert snap.run.train_info["stop_reason"] == "stopped"
+    assert not job.is_alive()
+
+
+def test_abandoned_job_stops_itself(sine_dataset):
+    cfg = RunConfig(seq_len=20, horizon=2, hidden_size=32, num_layers=1, epochs=500, batch_size=8, patience=0)
+    job = TrainingJob(sine_dataset, cfg, heartbeat_timeout=0.3).start()
+    wait(job, 20)
+    snap = job.snapshot()
+    assert snap.status == "stopped" and "went away" in snap.message and snap.run is not None
+
+
+def test_concurrent_jobs_do_not_interfere(sine_dataset, trend_dataset, tiny_config):
+    """Two sessions at once get exactly what each would get alone (no cross-talk)."""
+    cfg_a, cfg_b = tiny_config.replace(seed=1), tiny_config.replace(cell="gru", seed=2)
+    alone_a = TrainingJob(sine_dataset, cfg_a).start()
+    wait(alone_a)
+    alone_b = TrainingJob(trend_dataset, cfg_b).start()
+    wait(alone_b)
+    threads_before = threading.active_count()
+    jobs = [TrainingJob(sine_dataset, cfg_a).start(), TrainingJob(trend_dataset, cfg_b).start()]
+    for j in jobs:
+        wait(j)
+    got = [j.snapshot().run.metrics["test"]["model"]["rmse"] for j in jobs]
+    want = [alone_a.snapshot().run.metrics["test"]["model"]["rmse"], alone_b.snapshot().run.metrics["test"]["model"]["rmse"]]
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+    assert jobs[0].snapshot().run.dataset.name == "sine" and jobs[1].snapshot().run.dataset.name == "trend"
+    assert threading.active_count() <= threads_before  # job threads are gone
+
+
+def test_failed_save_keeps_the_run(sine_dataset, tiny_config, tmp_path):
+    blocker = tmp_path / "f"
+    blocker.write_text("x")
+    job = TrainingJob(sine_dataset, tiny_config, runs_dir=blocker / "runs").start()
+    wait(job)
+    snap = job.snapshot()
+    assert snap.status == "done" and snap.run is not None
+    assert "cannot write the run" in job.save_error
