@@ -154,7 +154,7 @@ def error_by_calendar(table: pd.DataFrame, index: pd.DatetimeIndex, by: str, ste
         raise ConfigError(f"by={by!r}: choose hour, weekday or month")
     sel = table if step is None else table[table["step"] == step]
     t = pd.DatetimeIndex(sel["target_time"])
-    key = {"hour": t.hour, "weekday": t.dayofweek, "month": t.month}[by].to_numpy()
+    key = {"hour": t.hour, "weekday": t.day_of_week, "month": t.month}[by].to_numpy()
     rows = []
     for g in np.unique(key):
         m = key == g

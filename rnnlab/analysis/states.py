@@ -210,7 +210,7 @@ def probe_properties(y: np.ndarray, anchors: np.ndarray, window: int, season: in
         step = pd.Series(index).diff().median()
         if pd.notna(step) and step <= pd.Timedelta(days=31) and index[-1] - index[0] >= pd.Timedelta(days=365):
             ts = index[a]
-            frac = (ts.dayofyear.to_numpy() - 1 + ts.hour.to_numpy() / 24.0) / 365.25
+            frac = (ts.day_of_year.to_numpy() - 1 + ts.hour.to_numpy() / 24.0) / 365.25
             out["year_sin"], out["year_cos"] = np.sin(2 * np.pi * frac), np.cos(2 * np.pi * frac)
     return pd.DataFrame(out)
 
