@@ -57,4 +57,4 @@ page.run()
 
 # after the page, so it reflects what the page just changed (dataset, runs, job)
 with st.sidebar:
-    sidebar_status()
+    sidebar_status(show_job=page.url_path != "train")  # the Train page draws its own live progress

@@ -15,6 +15,7 @@ import streamlit as st
 from rnnlab.errors import DataError, RnnlabError
 from ui import charts, state
 from ui.common import (
+    ensure_entry_script,
     current_dataset,
     dataset_catalogue,
     fetch_yahoo,
@@ -58,6 +59,8 @@ def _csv_columns(raw: bytes) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- choose the source
+ensure_entry_script()
+
 st.title("Data")
 st.caption("Pick a series to forecast. Built-in datasets work offline; a CSV needs a time column and numeric columns.")
 
@@ -142,7 +145,7 @@ if ds is None:
 st.divider()
 st.subheader(f"{ds.name}")
 idx = ds.frame.index
-m1, m2, m3, m4 = st.columns(4)
+m1, m2, m3, m4 = st.columns([1, 1, 1, 2])
 m1.metric("Rows", f"{len(ds.frame):,}")
 m2.metric("Columns", len(ds.columns))
 m3.metric("Frequency", ds.freq or "irregular",
@@ -213,7 +216,9 @@ with tab_preview:
     frame = ds.frame
     limit = 10_000
     shown = frame if len(frame) <= limit else pd.concat([frame.head(limit // 2), frame.tail(limit // 2)])
-    st.dataframe(shown, height=320, column_config={"time": st.column_config.DatetimeColumn("time")})
+    daily = bool(len(frame)) and bool((frame.index.normalize() == frame.index).all())
+    st.dataframe(shown.reset_index(), height=320, hide_index=True, column_config={
+        "time": st.column_config.DatetimeColumn("time", format="YYYY-MM-DD" if daily else "YYYY-MM-DD HH:mm")})
     if len(frame) > limit:
         st.caption(f"Showing the first and last {limit // 2:,} of {len(frame):,} rows.")
 with tab_stats:

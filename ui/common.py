@@ -27,6 +27,25 @@ def guard(action: str = "") -> Iterator[None]:
                  "Details are in the server log; your data, settings and runs are unchanged.")
 
 
+def ensure_entry_script() -> None:
+    """Call first on every page: make sure the page runs inside ``dashboard.py``.
+
+    Streamlit treats an app with a ``pages/`` folder as a legacy (v1) multipage app until
+    the entry script has called ``st.navigation`` once in the process. If the very first
+    request goes straight to a page (a deep link right after the server started, or every
+    ``AppTest`` run after ``switch_page``), Streamlit would run that page alone: no
+    navigation, no sidebar. Here we switch the process to ``st.navigation`` mode and rerun,
+    so the entry script draws the page as usual (one cheap extra run, at most once).
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - internal module moved
+        return
+    if getattr(PagesManager, "uses_pages_directory", None):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def show_flashes() -> None:
     from ui import state
 

@@ -62,8 +62,11 @@ def _job_status() -> None:
     st.progress(min(1.0, max(0.0, snap.progress)), text=_job_line(snap, job))
 
 
-def sidebar_status() -> None:
-    """Dataset, job and runs at a glance (drawn into the sidebar by dashboard.py)."""
+def sidebar_status(show_job: bool = True) -> None:
+    """Dataset, job and runs at a glance (drawn into the sidebar by dashboard.py).
+
+    ``show_job=False`` skips the live job progress (for a page that draws its own and
+    sends the heartbeat itself)."""
     ds = state.get_dataset()
     cfg = state.get_config()
     if ds is not None:
@@ -72,7 +75,8 @@ def sidebar_status() -> None:
         extra = f" + {len(feats)} feature{'s' if len(feats) != 1 else ''}" if feats else ""
         st.caption(f"Dataset: **{ds.name}** · target **{target}**{extra}")
     if state.job_running():
-        _job_status()
+        if show_job:
+            _job_status()
     else:
         # a job that finished while no page was drawing: collect its run now
         job = state.get_job()

@@ -1,0 +1,61 @@
+"""AppTest fixtures for the dashboard.
+
+Streamlit treats an app with a ``pages/`` folder as a legacy (v1) multipage app until the
+entry script has called ``st.navigation`` once in the process; the real server then stays
+in ``st.navigation`` mode. ``AppTest`` resets that flag before every run, so after
+``switch_page`` it would run the page file alone (no dashboard.py, no sidebar). The
+autouse fixture below keeps the flag in the state a running server is in.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # apptools
+
+from apptools import DASHBOARD, RUN_TIMEOUT, TINY  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = PagesManager.__init__
+
+    def init(self: PagesManager, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture(scope="session")
+def tiny_run() -> Any:
+    """A real trained run on a small built-in series (shared: treat as read-only)."""
+    from rnnlab import pipeline
+    from rnnlab.config import RunConfig
+    from rnnlab.data import load_dataset
+
+    ds = load_dataset("stocks-monthly")
+    return pipeline.fit(ds, RunConfig(dataset="stocks-monthly", **TINY))
+
+
+@pytest.fixture
+def app_with_run(tiny_run: Any) -> Callable[..., AppTest]:
+    """Like ``open_app`` with a run already in the session's runs (and selected)."""
+
+    def make(page: str | None = None, run: Any = None) -> AppTest:
+        run = run or tiny_run
+        at = AppTest.from_file(DASHBOARD, default_timeout=RUN_TIMEOUT)
+        at.session_state["rnnlab.runs"] = {run.id: run}
+        at.session_state["rnnlab.selected_run"] = run.id
+        at.run()
+        if page:
+            at.switch_page(f"pages/{page}.py").run()
+        return at
+
+    return make
