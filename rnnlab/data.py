@@ -438,7 +438,7 @@ def _sniff_separator(text: str) -> str:
     lines = [ln for ln in text[:65536].splitlines()[:60] if ln.strip()]
     if len(lines) > 1 and len(text) > 65536:
         lines = lines[:-1]  # the last sampled line may be cut in the middle
-    best, best_key = ",", (-1.0, 0, 0)
+    best, best_key = "\x1f", (-1.0, 0, 0)  # single column: a separator that never occurs
     for rank, sep in enumerate(_SEPARATORS):
         try:
             counts = [len(row) for row in csv.reader(lines, delimiter=sep, quotechar='"')]
@@ -689,14 +689,76 @@ def _snake(name: str) -> str:
 
 # -- numbers ------------------------------------------------------------------
 # Every cell is read both ways, '1,234.5' (US) and '1.234,5' (European); a column then
-# takes the convention its unambiguous cells vote for. All of it is vectorised.
+# takes the convention its unambiguous cells vote for. String work goes through the
+# _s_* helpers: plain Python for small columns (pandas' per-call overhead dominates
+# there), pandas/Arrow string kernels for large ones. Patterns use [0-9], not \d, so both
+# engines (Python re, RE2) agree.
 
-_US_NUM = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?(?:[eE][+-]?\d+)?")
-_EU_NUM = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d*)(?:,\d*)?(?:[eE][+-]?\d+)?")
-_GROUP_SPACE = re.compile(r"(?<=\d)[ \u00a0\u202f'](?=\d{3}(?!\d))")  # 1 234,5 / 1'234.5
-_CURRENCY = re.compile(r"^([+-]?)[$€£¥]\s*|\s*[%$€£¥]$")
-_DIGIT = re.compile(r"\d")
-_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d*)?")
+_US_NUM = re.compile(r"[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]*)(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_EU_NUM = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]*)(?:,[0-9]*)?(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_EU_AMBIGUOUS = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:[eE][+-]?[0-9]+)?", re.ASCII)  # 1.234 or 1234?
+_GROUP_SPACE = re.compile("(?<=[0-9])[ \u00a0\u202f'](?=[0-9]{3}(?![0-9]))", re.ASCII)  # 1 234,5 / 1'234.5
+_GROUP_SPACE_HINT = re.compile("[ \u00a0\u202f']")
+_CURRENCY = re.compile(r"^([+-]?)[$€£¥][ ]*|[ ]*[%$€£¥]$", re.ASCII)
+_CURRENCY_HINT = re.compile(r"[$€£¥%]")
+_DIGIT = re.compile(r"[0-9]", re.ASCII)
+_DOT, _COMMA = re.compile(r"\."), re.compile(",")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?", re.ASCII)
+_SMALL = 4096  # columns shorter than this use plain Python string operations
+
+
+def _s_search(text: np.ndarray, pattern: re.Pattern[str]) -> np.ndarray:
+    if len(text) < _SMALL:
+        return np.fromiter((pattern.search(v) is not None for v in text), dtype=bool, count=len(text))
+    return _bool(pd.Series(text, dtype="string").str.contains(pattern.pattern, regex=True))
+
+
+def _s_fullmatch(text: np.ndarray, pattern: re.Pattern[str]) -> np.ndarray:
+    if len(text) < _SMALL:
+        return np.fromiter((pattern.fullmatch(v) is not None for v in text), dtype=bool, count=len(text))
+    return _bool(pd.Series(text, dtype="string").str.fullmatch(pattern.pattern))
+
+
+def _s_sub(text: np.ndarray, pattern: re.Pattern[str], repl: str, hint: re.Pattern[str] | None = None) -> np.ndarray:
+    """pattern.sub on every value (only where ``hint`` matches, when given)."""
+    out = text.copy()
+    where = _s_search(text, hint) if hint is not None else np.ones(len(text), dtype=bool)
+    if not where.any():
+        return out
+    part = text[where]
+    if len(part) < _SMALL:
+        out[where] = np.array([pattern.sub(repl, v) for v in part], dtype=object)
+    else:
+        out[where] = pd.Series(part, dtype="string").str.replace(pattern.pattern, repl, regex=True).to_numpy(dtype=object)
+    return out
+
+
+def _s_lower_in(text: np.ndarray, tokens: frozenset[str]) -> np.ndarray:
+    if len(text) < _SMALL:
+        return np.fromiter((v.lower() in tokens for v in text), dtype=bool, count=len(text))
+    return _bool(pd.Series(text, dtype="string").str.lower().isin(list(tokens)))
+
+
+def _to_float(text: np.ndarray) -> np.ndarray:
+    """Strings -> float64 (pandas' C parser), NaN where a string is not a number."""
+    if len(text) == 0:
+        return np.empty(0, dtype="float64")
+    try:
+        return np.asarray(pd.to_numeric(pd.Series(text, dtype=object), errors="coerce"), dtype="float64")
+    except (ValueError, TypeError, OverflowError):
+        return np.array([_float_or_nan(v) for v in text], dtype="float64")
+
+
+def _float_or_nan(v: str) -> float:
+    try:
+        return float(pd.to_numeric(v))
+    except (ValueError, TypeError, OverflowError):
+        return np.nan
+
+
+def _bool(values: pd.Series) -> np.ndarray:
+    """A (nullable) boolean Series as a plain numpy bool array, NA -> False."""
+    return values.to_numpy(dtype=bool, na_value=False)
 
 
 class _Column:
@@ -705,50 +767,37 @@ class _Column:
     ``missing``: empty or an NA token ('nan', 'NA', '-', ...). ``us`` / ``eu``: float64
     values read with '.' decimal and ',' thousands, resp. ',' decimal and '.' thousands
     (NaN where a cell is not a number that way). Plain numbers ('12', '-1.5e3', 'inf')
-    take pandas' C parser; the rest is matched against both patterns, all vectorised.
+    take pandas' C parser; the rest is matched against both patterns.
     """
-
-    _EU_AMBIGUOUS = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:[eE][+-]?\d+)?")  # '1.234': 1.234 or 1234?
 
     def __init__(self, text: np.ndarray) -> None:
         self.text = text
 
     @functools.cached_property
     def missing(self) -> np.ndarray:
-        return _bool(self._strings.str.lower().isin(list(_NA_TOKENS)))
-
-    @functools.cached_property
-    def _strings(self) -> pd.Series:  # vectorised string ops (Arrow-backed where available)
-        return pd.Series(self.text, dtype="string")
+        return _s_lower_in(self.text, _NA_TOKENS)
 
     @functools.cached_property
     def _numbers(self) -> tuple[np.ndarray, np.ndarray]:
-        text, n = self.text, len(self.text)
-        try:
-            fast = np.asarray(pd.to_numeric(pd.Series(text, dtype=object), errors="coerce"), dtype="float64")
-        except (ValueError, TypeError, OverflowError):
-            fast = np.full(n, np.nan)
-        strings = self._strings
-        dotted = _bool(strings.str.contains(".", regex=False))
+        text = self.text
+        fast = _to_float(text)
+        dotted = _s_search(text, _DOT)
         us, eu = fast.copy(), np.where(dotted, np.nan, fast)
         # '1.234' is 1.234 read US-style but 1234 read European-style
         plain_dotted = np.flatnonzero(dotted & ~np.isnan(fast))
         if plain_dotted.size:
-            sub = strings.iloc[plain_dotted]
-            amb = _bool(sub.str.fullmatch(self._EU_AMBIGUOUS.pattern))
-            eu[plain_dotted[amb]] = _to_float(sub[amb].str.replace(".", "", regex=False))
+            amb = plain_dotted[_s_fullmatch(text[plain_dotted], _EU_AMBIGUOUS)]
+            eu[amb] = _to_float(_s_sub(text[amb], _DOT, ""))
         # the rest (grouping commas, decimal commas, currency, junk): both patterns
         rest = np.flatnonzero(np.isnan(fast) & ~self.missing)
         if rest.size:
-            sub = strings.iloc[rest]
-            sub = _replace_where(sub, "[ \u00a0\u202f']", _GROUP_SPACE.pattern, "")
-            sub = _replace_where(sub, "[$€£¥%]", _CURRENCY.pattern, r"\1")
-            has_digit = _bool(sub.str.contains(_DIGIT.pattern, regex=True))
-            us_ok = has_digit & _bool(sub.str.fullmatch(_US_NUM.pattern))
-            eu_ok = has_digit & _bool(sub.str.fullmatch(_EU_NUM.pattern))
-            us[rest] = np.where(us_ok, _to_float(sub.str.replace(",", "", regex=False)), np.nan)
-            eu_text = sub.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-            eu[rest] = np.where(eu_ok, _to_float(eu_text), np.nan)
+            sub = _s_sub(text[rest], _GROUP_SPACE, "", hint=_GROUP_SPACE_HINT)
+            sub = _s_sub(sub, _CURRENCY, r"\1", hint=_CURRENCY_HINT)
+            has_digit = _s_search(sub, _DIGIT)
+            us_ok = has_digit & _s_fullmatch(sub, _US_NUM)
+            eu_ok = has_digit & _s_fullmatch(sub, _EU_NUM)
+            us[rest] = np.where(us_ok, _to_float(_s_sub(sub, _COMMA, "")), np.nan)
+            eu[rest] = np.where(eu_ok, _to_float(_s_sub(_s_sub(sub, _DOT, ""), _COMMA, ".")), np.nan)
         return us, eu
 
     @property
@@ -785,43 +834,22 @@ class _Column:
         if n_junk / n_present > _MAX_JUNK_FRACTION:
             return None, ""
         notes = []
-        if eu and any("," in v for v in self.text[present]):
+        if eu and _s_search(self.text[present], _COMMA).any():
             notes.append(f"column {col!r}: read ',' as the decimal separator")
         if n_junk:
-            examples = ", ".join(repr(str(v)) for v in list(dict.fromkeys(self.text[junk]))[:3])
+            examples = ", ".join(repr(str(v)) for v in list(dict.fromkeys(self.text[junk][:1000]))[:3])
             notes.append(f"column {col!r}: {n_junk} non-numeric value(s) set to missing (e.g. {examples})")
         return values, "; ".join(notes)
-
-
-def _replace_where(values: pd.Series, trigger: str, pattern: str, repl: str) -> pd.Series:
-    """Regex-replace only in values containing ``trigger`` (lookarounds make it slow)."""
-    hit = _bool(values.str.contains(trigger, regex=True))
-    if not hit.any():
-        return values
-    values = values.copy()
-    values[hit] = values[hit].str.replace(pattern, repl, regex=True)
-    return values
-
-
-def _to_float(values: pd.Series) -> np.ndarray:
-    """Strings -> float64 numpy array, NaN where a string is not a number."""
-    out = pd.to_numeric(values.astype(object), errors="coerce")
-    return np.asarray(out, dtype="float64")
-
-
-def _bool(values: pd.Series) -> np.ndarray:
-    """A (nullable) boolean Series as a plain numpy bool array, NA -> False."""
-    return values.to_numpy(dtype=bool, na_value=False)
 
 
 def _is_header_row(cells: list[str]) -> bool:
     """The first row is a header unless every non-empty cell is a number or a date."""
     filled = [c for c in cells if c]
-    if not filled:
-        return True
+    if not filled or any(not _DIGIT.search(c) for c in filled):
+        return True  # a cell without any digit is neither a number nor a date
     col = _Column(np.array(filled, dtype=object))
     if col.missing.any():
-        return True  # 'NA' as a column name is odd, but it is not data
+        return True
     numeric = ~np.isnan(col.us) | ~np.isnan(col.eu)
     for c in np.array(filled, dtype=object)[~numeric]:
         if _best_date_parse(np.array([c], dtype=object), by_name=False)[1] < 1.0:
@@ -837,6 +865,9 @@ _DATE_METHODS: tuple[dict[str, Any], ...] = (
     {"dayfirst": True},  # 31.12.2020, 31/12/2020
     {"format": "mixed"},  # each value on its own (slowest; tried last)
 )
+
+
+_DOTTED_DATE = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{2,4}\b")
 
 
 def _to_datetime(values: np.ndarray, kw: dict[str, Any]) -> tuple[np.ndarray, bool]:
@@ -877,8 +908,11 @@ def _best_date_parse(text: np.ndarray, *, by_name: bool) -> tuple[dict[str, Any]
         return None, 0.0
     if not any(_DIGIT.search(v) for v in present):
         return None, 0.0  # words alone ('monday', 'march') would parse relative to today
+    methods = _DATE_METHODS
+    if all(_DOTTED_DATE.match(v) for v in present):  # 01.02.2020 is always day-first
+        methods = ({"dayfirst": True}, *_DATE_METHODS)
     best, best_frac = None, 0.0
-    for kw in _DATE_METHODS:
+    for kw in methods:
         frac = float((~np.isnat(_to_datetime(sample, kw)[0])).mean())
         if frac > best_frac:
             best, best_frac = kw, frac

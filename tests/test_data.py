@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import random
 import re
 import sys
 import time
@@ -331,6 +332,18 @@ def test_csv_time_column_detected_by_content_and_day_first() -> None:
     assert ds.freq == "D" and "v" in ds.columns
 
 
+def test_csv_dotted_dates_are_day_first_even_when_ambiguous() -> None:
+    rows = [f"{d.strftime('%d.%m.%Y')};{i},5" for i, d in enumerate(pd.date_range("2021-01-01", periods=12, freq="MS"))]
+    ds = load_csv(csv_bytes("Datum;Wert", rows))
+    assert ds.frame.index[1] == pd.Timestamp("2021-02-01") and ds.freq == "MS"
+    assert ds.frame["Wert"].iloc[1] == 1.5
+
+
+def test_csv_single_column_with_decimal_commas() -> None:
+    ds = load_csv(csv_bytes("wert", [f"{i},{i % 3}" for i in range(12)]))
+    assert ds.columns == ["wert"] and ds.frame["wert"].iloc[4] == 4.1
+
+
 def test_csv_year_column() -> None:
     rows = [f"{1950 + i},{i * 3 % 11}" for i in range(30)]
     ds = load_csv(csv_bytes("Year,value", rows))
@@ -587,39 +600,82 @@ def test_yfinance_missing_package_and_bad_arguments(monkeypatch: pytest.MonkeyPa
 # -----------------------------------------------------------------------------
 # property: any text is a valid Dataset or a DataError, never anything else
 
+_JUNK = ["", "nan", "NA", "inf", "-inf", "null", "junk", '"', '""', "1e999", "0x1F", " ", "\u00a0", "2021", "-", "€5", "5%"]
 _dates = st.dates(min_value=pd.Timestamp("1990-01-01").date(), max_value=pd.Timestamp("2030-12-31").date())
-_cell = st.one_of(
+_any_cell = st.one_of(
     _dates.map(str),
     _dates.map(lambda d: d.strftime("%d.%m.%Y")),
-    _dates.map(lambda d: d.strftime("%m/%d/%Y %H:%M")),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
-    st.floats(-1e6, 1e6).map(lambda x: f"{x:.2f}".replace(".", ",")),
-    st.floats(-1e7, 1e7).map(lambda x: f'"{x:,.2f}"'),
-    st.integers(-10**12, 10**12).map(str),
-    st.sampled_from(["", "nan", "NA", "inf", "-inf", "null", "junk", '"', '""', "1e999", "0x1F", " ", "\u00a0", "2021"]),
+    st.integers(-(10**12), 10**12).map(str),
+    st.sampled_from(_JUNK),
     st.text(max_size=8),
 )
 
 
+def _number(x: float, style: str) -> str:
+    if style == "us":
+        return f"{x:.3f}"
+    if style == "us-thousands":
+        return f'"{x:,.2f}"'
+    if style == "eu":
+        return f"{x:.2f}".replace(".", ",")
+    return f'"{x:,.2f}"'.replace(",", "_").replace(".", ",").replace("_", ".")  # eu-thousands
+
+
+_STAMPS = {
+    "iso": lambda t: t.strftime("%Y-%m-%d"),
+    "iso-hour": lambda t: t.strftime("%Y-%m-%d %H:%M:%S"),
+    "tz": lambda t: t.strftime("%Y-%m-%dT%H:%M:%S+01:00"),
+    "day-first": lambda t: t.strftime("%d.%m.%Y"),
+    "us": lambda t: t.strftime("%m/%d/%Y"),
+}
+
+
 @st.composite
 def csv_texts(draw) -> str:
-    if draw(st.integers(0, 9)) == 0:
+    """CSV-ish text: mostly well-formed tables with perturbations, sometimes pure noise."""
+    shape = draw(st.integers(0, 9))
+    if shape == 0:
         return draw(st.text(max_size=300))
     sep = draw(st.sampled_from([",", ";", "\t", "|"]))
     ncols = draw(st.integers(1, 4))
-    lines = []
-    if draw(st.booleans()):
-        lines.append(sep.join(draw(st.lists(st.sampled_from(["date", "time", "value", "x", "close", ""]), min_size=ncols, max_size=ncols))))
-    rows_base = draw(st.lists(st.lists(_cell, min_size=ncols, max_size=ncols), min_size=0, max_size=25))
-    dated = draw(st.booleans())
-    start = pd.Timestamp("2020-01-01")
-    for i, row in enumerate(rows_base):
-        if dated and row:
-            row[0] = str((start + pd.Timedelta(days=i * draw(st.sampled_from([1, 1, 7, -1])))).date())
-        lines.append(sep.join(row))
-        if draw(st.integers(0, 15)) == 0:
-            lines.append("")
-    return "\n".join(lines)
+    nrows = draw(st.integers(0, 40))
+    if shape == 1:  # free-form cells
+        rows = draw(st.lists(st.lists(_any_cell, min_size=ncols, max_size=ncols), max_size=nrows))
+        return "\n".join(sep.join(r) for r in rows)
+    style = draw(st.sampled_from(["us", "us-thousands"] + (["eu", "eu-thousands"] if sep != "," else [])))
+    stamp = draw(st.sampled_from([None, *_STAMPS]))
+    step = draw(st.sampled_from(["1D", "1h", "7D", "MS"]))
+    times = pd.date_range("2015-01-01", periods=nrows, freq=step)
+    order = draw(st.permutations(range(nrows))) if draw(st.integers(0, 4)) == 0 else list(range(nrows))
+    junk_rate = draw(st.sampled_from([0.0, 0.0, 0.05, 0.3]))
+    kinds = draw(st.lists(st.sampled_from(["walk", "walk", "const", "text", "sparse"]), min_size=ncols, max_size=ncols))
+    header = ([f"{'date' if draw(st.booleans()) else 'when'}"] if stamp else []) + [
+        draw(st.sampled_from(["value", "x", "close", "", "temp", "a b"])) for _ in kinds
+    ]
+    lines = [sep.join(header)] if draw(st.integers(0, 5)) else []
+    # per-cell noise from a seeded RNG: cheap to generate, reproducible from the seed
+    rng = random.Random(draw(st.integers(0, 2**32 - 1)))
+    level = 0.0
+    for i in order:
+        cells = [_STAMPS[stamp](times[i])] if stamp else []
+        if stamp and rng.random() < 0.03:
+            cells[0] = cells[0][:4]  # a truncated (unparseable or colliding) time
+        for kind in kinds:
+            level += rng.uniform(-5, 5)
+            if kind == "text":
+                cell = rng.choice(["red", "blue", "n/a", "x1"])
+            elif kind == "sparse" and rng.random() < 0.25:
+                cell = ""
+            elif rng.random() < junk_rate:
+                cell = rng.choice(_JUNK + ["".join(chr(rng.randint(1, 0x2FF)) for _ in range(rng.randint(1, 6)))])
+            else:
+                cell = _number(3.0 if kind == "const" else level, style)
+            cells.append(cell)
+        lines.append(sep.join(cells))
+        if rng.random() < 0.05:
+            lines.append(rng.choice(["", "   ", sep * ncols]))
+    return "\n".join(lines) + draw(st.sampled_from(["", "\n", "\r\n"]))
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -643,3 +699,22 @@ def test_load_csv_property_dataset_or_data_error(text: str, encoding: str) -> No
     except DataError:
         return
     assert_valid(sel, strict=True)
+
+
+def test_number_reading_small_and_large_paths_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small columns use Python's re, large ones pandas/Arrow kernels: same results."""
+    cells = ["1,234.5", "1.234,5", "$1,234", "5%", "-€5", "1 234,5", "1\u00a0234,5", "1'234.5", "x", "1.234",
+             "1,5", "1e5", "e5", ".", "nan", "NA", "-", "inf", "-Infinity", "2020-01-01", "12", " ", "1.2.3",
+             "+.5", "0x1F", "١٢", "1,23", "12,345,678.9", "12.345.678,9"]
+    text = np.array(cells * 3, dtype=object)
+    small = rd._Column(text)
+    monkeypatch.setattr(rd, "_SMALL", 0)
+    large = rd._Column(text)
+    np.testing.assert_array_equal(small.missing, large.missing)
+    np.testing.assert_array_equal(small.us, large.us)
+    np.testing.assert_array_equal(small.eu, large.eu)
+    got = dict(zip(cells, zip(small.us, small.eu)))
+    assert got["1,234.5"][0] == 1234.5 and np.isnan(got["1,234.5"][1])
+    assert got["1.234,5"][1] == 1234.5 and got["1 234,5"][1] == 1234.5 and got["1'234.5"][0] == 1234.5
+    assert got["1.234"] == (1.234, 1234.0) and got["$1,234"][0] == 1234.0 and got["-€5"] == (-5.0, -5.0)
+    assert all(np.isnan(got[c]).all() for c in ("x", "e5", ".", "2020-01-01", "1.2.3", "0x1F", "١٢"))
