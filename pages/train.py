@@ -83,13 +83,12 @@ def live_panel() -> None:
             state.flash(f"Training {snap.status}: **{run.label}** was added to your runs.", "success")
         st.rerun()  # the whole page: Train becomes available again, the summary appears
     c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+    if c2.button("Stop", key=P + "stop", icon=":material/stop_circle:", disabled=job.stop_event.is_set(),
+                 width="stretch", help="Stop after the current batch and keep the best weights so far"):
+        job.stop()
     stopping = job.stop_event.is_set()
     c1.progress(min(1.0, max(0.0, snap.progress)),
                 text=("Stopping after this batch… · " if stopping else "Training · ") + _status_line(snap))
-    if c2.button("Stop", key=P + "stop", icon=":material/stop_circle:", disabled=stopping, width="stretch",
-                 help="Stop after the current batch and keep the best weights so far"):
-        job.stop()
-        st.rerun(scope="fragment")
     _draw_charts(snap, job.config.target or "")
 
 
