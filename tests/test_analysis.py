@@ -225,6 +225,23 @@ def test_error_histogram_density() -> None:
     assert np.abs(hist["density"] - hist["normal_density"]).max() < 0.03
 
 
+def test_error_by_calendar_groups_and_labels() -> None:
+    idx = pd.date_range("2021-01-01", periods=24 * 400, freq="h")
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"target_time": idx, "step": 1, "error": rng.standard_normal(len(idx)),
+                          "naive_error": rng.standard_normal(len(idx))})
+    table.loc[idx.hour == 3, "error"] += 10.0  # 03h is bad
+    assert A.calendar_groupings(idx) == ["hour", "weekday", "month"]
+    hours = A.error_by_calendar(table, idx, "hour")
+    assert len(hours) == 24 and hours.loc[hours["mae"].idxmax(), "label"] == "03h"
+    days = A.error_by_calendar(table, idx, "weekday")
+    assert list(days["label"]) == ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    months = A.error_by_calendar(table, idx, "month")
+    assert list(months["label"])[-1] == "Dec" and months["n"].sum() == len(idx)
+    assert A.calendar_groupings(pd.date_range("2020-01-01", periods=30, freq="MS")) == ["month"]
+    assert A.calendar_groupings(pd.DatetimeIndex(["2020-01-01", "2020-03-01"])) == []
+
+
 # ----------------------------------------------------------------------------- probing
 def test_probing_finds_a_planted_level_unit() -> None:
     rng = np.random.default_rng(0)

@@ -13,7 +13,7 @@ Gates (:mod:`.cells`)
     ``layer_states``, ``saturation_stats``, ``gate_histogram``, ``gate_window_frame``
 Errors (:mod:`.residuals`), convention ``error = forecast - actual``
     ``forecast_table``, ``errors_over_time``, ``error_histogram``, ``acf``, ``error_by_step``,
-    ``calendar_groupings`` / ``error_by_calendar``, ``error_by_regime``, ``worst_windows``
+    ``calendar_groupings`` / ``error_by_calendar``, ``error_by_regime``, ``worst_windows``, ``window_detail``
 Sensitivity (:mod:`.sensitivity`)
     ``saliency`` / ``saliency_frame``, ``edit_window`` / ``what_if``, ``recursive_forecast`` / ``recursive_vs_direct``
 """
@@ -23,6 +23,7 @@ from __future__ import annotations
 from ._common import anchor_states, span_windows, split_labels
 from .cells import (
     GATE_NAMES,
+    SIGMOID_GATES,
     CellTrace,
     LayerTrace,
     gate_histogram,
@@ -43,6 +44,7 @@ from .residuals import (
     errors_over_time,
     forecast_table,
     normal_curve,
+    window_detail,
     worst_windows,
 )
 from .sensitivity import (

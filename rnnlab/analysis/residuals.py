@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,9 +15,10 @@ import pandas as pd
 from rnnlab.errors import ConfigError
 from rnnlab.metrics import naive_forecast
 from rnnlab.pipeline import predict_original
+from rnnlab.preprocessing import Windows
 
 from ._common import run_parts, span_windows, times_of, window_inputs_original
-from .states import probe_properties
+from .states import _row_nanmean, probe_properties
 
 if TYPE_CHECKING:  # pragma: no cover
     from rnnlab.pipeline import Run
@@ -158,7 +159,7 @@ def error_by_calendar(table: pd.DataFrame, index: pd.DatetimeIndex, by: str, ste
     rows = []
     for g in np.unique(key):
         m = key == g
-        label = {"hour": f"{g:02d}h", "weekday": _WEEKDAYS[g], "month": _MONTHS[g - 1]}[by]
+        label = f"{g:02d}h" if by == "hour" else _WEEKDAYS[g] if by == "weekday" else _MONTHS[g - 1]
         rows.append({"group": int(g), "label": label,
                      **_summary(sel["error"].to_numpy()[m], sel["naive_error"].to_numpy()[m])})
     return pd.DataFrame(rows)
@@ -208,29 +209,45 @@ def worst_windows(run: "Run", n: int = 5, span: str = "test") -> WorstWindows:
     prep, model = run_parts(run)
     w = span_windows(prep, span)
     pred = predict_original(model, prep.preprocessor, w)  # (n, h)
-    from .states import _row_nanmean
-
     mae = _row_nanmean(np.abs(pred - w.y_true))  # (n,)
     mae = np.where(np.isfinite(mae), mae, -np.inf)
     order = np.argsort(-mae, kind="stable")[: max(0, int(n))]
     order = order[np.isfinite(mae[order])]
-    L, h = prep.preprocessor.seq_len, prep.preprocessor.horizon
-    inputs = window_inputs_original(prep, w.anchors[order])  # (k, L)
-    rows, series = [], []
-    for rank, (i, inp) in enumerate(zip(order, inputs), start=1):
+    rows = []
+    for rank, i in enumerate(order, start=1):
         a = int(w.anchors[i])
         rows.append({"rank": rank, "window": int(i), "anchor": a, "anchor_time": prep.index[a],
                      "mae": float(mae[i]), "max_abs_error": float(np.nanmax(np.abs(pred[i] - w.y_true[i])))})
-        t_in = prep.index[a - L + 1 : a + 1]
-        t_out = times_of(prep, np.arange(a + 1, a + h + 1))
-        series.append(pd.DataFrame({"rank": rank, "window": int(i), "time": t_in, "offset": np.arange(-L + 1, 1),
-                                    "kind": "input", "value": inp}))
-        # the forecast and truth lines start at the anchor so they join the input line
-        for kind, vals in (("actual", w.y_true[i]), ("forecast", pred[i])):
-            series.append(pd.DataFrame({"rank": rank, "window": int(i),
-                                        "time": pd.DatetimeIndex([prep.index[a]]).append(t_out),
-                                        "offset": np.arange(0, h + 1), "kind": kind,
-                                        "value": np.concatenate([[prep.y[a]], vals])}))
-    cols = ["rank", "window", "time", "offset", "kind", "value"]
+    series = window_detail(run, order, span, pred=pred[order])
+    rank_of = {int(i): r for r, i in enumerate(order, start=1)}
+    series.insert(0, "rank", series["window"].map(rank_of).astype("int64"))
     return WorstWindows(table=pd.DataFrame(rows, columns=["rank", "window", "anchor", "anchor_time", "mae", "max_abs_error"]),
-                        series=pd.concat(series, ignore_index=True) if series else pd.DataFrame(columns=cols))
+                        series=series)
+
+
+def window_detail(run: "Run", windows: Sequence[int] | np.ndarray, span: str = "test",
+                  pred: np.ndarray | None = None) -> pd.DataFrame:
+    """Input (original units), truth and forecast of the given windows of ``span`` (positions),
+    long format: window, time, offset (steps from the anchor), kind (input | actual | forecast), value.
+    The truth and forecast lines start at the anchor value so they join the input line."""
+    prep, model = run_parts(run)
+    w = span_windows(prep, span)
+    idx = np.asarray(windows, dtype=np.int64)
+    cols = ["window", "time", "offset", "kind", "value"]
+    if len(idx) == 0:
+        return pd.DataFrame(columns=cols)
+    if pred is None:
+        sub = Windows(X=w.X[idx], Y=w.Y[idx], base=w.base[idx], y_true=w.y_true[idx], anchors=w.anchors[idx])
+        pred = predict_original(model, prep.preprocessor, sub)  # (k, h)
+    L, h = prep.preprocessor.seq_len, prep.preprocessor.horizon
+    inputs = window_inputs_original(prep, w.anchors[idx])  # (k, L)
+    parts = []
+    for j, i in enumerate(idx):
+        a = int(w.anchors[i])
+        t_out = pd.DatetimeIndex([prep.index[a]]).append(times_of(prep, np.arange(a + 1, a + h + 1)))
+        parts.append(pd.DataFrame({"window": int(i), "time": prep.index[a - L + 1 : a + 1],
+                                   "offset": np.arange(-L + 1, 1), "kind": "input", "value": inputs[j]}))
+        for kind, vals in (("actual", w.y_true[i]), ("forecast", pred[j])):
+            parts.append(pd.DataFrame({"window": int(i), "time": t_out, "offset": np.arange(0, h + 1), "kind": kind,
+                                       "value": np.concatenate([[prep.y[a]], vals])}))
+    return pd.concat(parts, ignore_index=True)

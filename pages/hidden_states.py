@@ -1,0 +1,240 @@
+"""Hidden states: what the recurrent state encodes.
+
+PCA trajectories of the state at each window's anchor (2-D and linked 3-D views), a unit x
+time heatmap with a unit picker, LSTM/GRU gates and cell state with saturation, probing of
+units against level / trend / volatility / direction / season, and the evolution of the
+trajectory during training. Every number comes from :mod:`rnnlab.analysis`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from ui import charts, charts_internals as ci
+from ui.analysis_cache import cached, peek
+from ui.common import ensure_entry_script, fmt, guard, need_run
+from ui.widgets import run_selector
+
+P = "hs."  # widget key prefix
+SPANS = {"test": "test span", "all": "whole series"}
+MAX_GATE_WINDOWS = 400  # windows traced through the explicit cell loop (evenly thinned)
+
+
+def _states(run: Any, span: str) -> A.StateAnalysis:
+    if span == "test":
+        return cached(run, ("states", "test"), lambda: A.state_analysis(run, "test"))
+    basis = _states(run, "test").pca  # one basis for both views, so they compare
+    return cached(run, ("states", span), lambda: A.state_analysis(run, span, basis=basis))
+
+
+def _trace(run: Any) -> tuple[A.CellTrace, np.ndarray]:
+    def compute() -> tuple[A.CellTrace, np.ndarray]:
+        prep = run.prepared()
+        n = len(prep.test)
+        rows = np.arange(0, n, max(1, int(np.ceil(n / MAX_GATE_WINDOWS))))
+        return A.trace_cells(run.model, prep.test.X[rows]), rows
+
+    return cached(run, ("trace", MAX_GATE_WINDOWS), compute)
+
+
+def _header(run: Any, sa: A.StateAnalysis) -> None:
+    c = run.config
+    evr = sa.pca.explained_variance_ratio
+    cols = st.columns(5)
+    cols[0].metric("cell", f"{c.cell.upper()} h{c.hidden_size}×{c.num_layers}" + (" bi" if c.bidirectional else ""))
+    cols[1].metric("state size", f"{sa.states.shape[1]} units")
+    for i in range(3):
+        cols[2 + i].metric(f"PC{i + 1} explains", f"{100 * evr[i]:.1f}%" if i < len(evr) else "–")
+
+
+# ----------------------------------------------------------------------------- tabs
+def trajectory_tab(run: Any, sa: A.StateAnalysis, color_by: str) -> None:
+    mode = st.radio("View", ["2-D (PC1 · PC2)", "3-D (PC1 · PC2 and PC3 · PC2, linked)"], horizontal=True,
+                    key=P + "mode")
+    evr = _states(run, "test").pca.explained_variance_ratio
+    if mode.startswith("2-D"):
+        event = st.altair_chart(ci.trajectory(sa.frame, color_by, evr=evr), width="stretch", on_select="rerun",
+                                selection_mode=[ci.TRAJ_PICK], key=P + "traj2d")
+        st.caption("Each dot is the hidden state at one window's last input step, projected on the first two "
+                   "principal components; the grey line joins consecutive windows. Hover for the date, value, "
+                   "forecast and error; click a dot to see that window below (double-click clears).")
+        window = ci.selected_value(event, ci.TRAJ_PICK, "window")
+        if window is not None:
+            _window_detail(run, sa, int(window))
+    else:
+        st.altair_chart(ci.trajectory_3d(sa.frame, color_by, evr=evr), width="content", key=P + "traj3d")
+        st.caption("Front view (PC1 · PC2) and side view (PC3 · PC2) of the same states, sharing the PC2 axis. "
+                   "Drag a box in either view to highlight the same windows in both; click outside to clear.")
+
+
+def _window_detail(run: Any, sa: A.StateAnalysis, window: int) -> None:
+    row = sa.frame[sa.frame["window"] == window]
+    if row.empty:
+        return
+    r = row.iloc[0]
+    span = sa.span
+    detail = A.window_detail(run, [window], span)
+    st.markdown(f"**Window ending {pd.Timestamp(r['time']):%Y-%m-%d %H:%M}** · value {fmt(r['value'])} · "
+                f"forecast (step 1) {fmt(r['prediction'])} · actual {fmt(r['actual'])} · error {fmt(r['error'])}")
+    data = detail.rename(columns={"kind": "series"})[["time", "series", "value"]]
+    st.altair_chart(charts.lines(data, order=["input", "actual", "forecast"], dashed=["forecast"],
+                             y_title=run.config.target or "", height=240, labels={"input": "input window"}),
+                    width="stretch")
+
+
+def units_tab(run: Any, sa: A.StateAnalysis) -> None:
+    H = sa.states.shape[1]
+    c1, c2 = st.columns([1, 2])
+    by = c1.radio("Order units by", ["variance", "correlation"], horizontal=True, key=P + "order",
+                  format_func=lambda s: "variance" if s == "variance" else "|correlation| with the target")
+    n_units = c2.slider("Units shown", 1, H, min(H, 32), key=P + "n_units") if H > 1 else 1
+    target = sa.frame["actual"].to_numpy()
+    long = A.unit_heatmap_frame(sa.states, sa.frame["time"], target, by=by, max_units=n_units, max_times=600)
+    event = st.altair_chart(ci.unit_heatmap(long, height=max(220, min(560, 14 * n_units + 60))), width="stretch",
+                            on_select="rerun", selection_mode=[ci.UNIT_PICK], key=P + "heat")
+    unit = ci.selected_value(event, ci.UNIT_PICK, "unit")
+    if unit is None:
+        unit = int(long.loc[long["rank"] == 0, "unit"].iloc[0])
+        st.caption("Click a row of the heatmap to pick a unit; showing the first one in the order.")
+    unit = int(unit)
+    table = A.unit_table(sa.states, target)
+    row = table[table["unit"] == unit].iloc[0]
+    st.markdown(f"**Unit {unit}** · variance {fmt(row['variance'], 3)} · correlation with the target "
+                f"{fmt(row['corr_target'], 3)}")
+    frame = pd.DataFrame({"time": sa.frame["time"], "activation": sa.states[:, unit], "value": sa.frame["value"]})
+    st.altair_chart(ci.unit_vs_input(frame, f"u{unit}", run.config.target or "target"), width="stretch")
+
+
+def gates_tab(run: Any) -> None:
+    if run.config.cell == "rnn":
+        st.info("A vanilla RNN cell has no gates: its state is simply tanh (or relu) of the input and the previous "
+                "state. Train an LSTM or GRU to see input/forget/output gates or reset/update gates.")
+        return
+    trace, rows = _trace(run)
+    prep = run.prepared()
+    sat = A.saturation_stats(trace)
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**Saturation** per layer and gate")
+        st.altair_chart(ci.saturation_bars(sat, height=max(160, 26 * len(sat))), width="stretch")
+        st.caption("Sigmoid gates count as saturated below 0.05 or above 0.95, tanh ones (cell candidate, "
+                   "GRU new gate, cell state) beyond ±0.95. A forget/update gate stuck near 1 keeps memory; "
+                   "one near 0 forgets at every step.")
+    layers = list(range(1, len(trace.layers) + 1))
+    layer = c2.selectbox("Layer", layers, index=len(layers) - 1, key=P + "layer") if len(layers) > 1 else 1
+    with c2:
+        st.markdown(f"**Gate values** in layer {layer} (all traced windows, steps and units)")
+        st.altair_chart(ci.gate_distributions(A.gate_histogram(trace, layer - 1), height=240), width="stretch")
+    with st.expander("Saturation table"):
+        st.dataframe(sat.style.format({"frac_low": "{:.1%}", "frac_high": "{:.1%}", "frac_saturated": "{:.1%}",
+                                       "mean": "{:.3f}", "std": "{:.3f}"}), hide_index=True, width="stretch")
+    gate_names = list(trace.gate_names) + (["cell state"] if trace.cell == "lstm" else [])
+    g1, g2 = st.columns([1, 2])
+    gate = g1.selectbox("Gate over time (value at each window's last step)", gate_names, key=P + "gate")
+    lt = trace.layers[layer - 1]
+    values = lt.c[:, -1, :] if gate == "cell state" else lt.gates[gate][:, -1, :]  # (m, H*D)
+    times = prep.index[prep.test.anchors[rows]]
+    long = A.unit_heatmap_frame(values, times, prep.test.y_true[rows, 0], by="variance", max_times=600)
+    domain = (0.0, 1.0) if gate in A.SIGMOID_GATES else None
+    st.altair_chart(ci.unit_heatmap(long, height=max(200, min(480, 10 * values.shape[1] + 60)), value_title=gate,
+                                    domain=domain, pickable=False), width="stretch")
+    with g2:
+        st.caption("Rows: units (highest variance first); columns: test windows. Colours are the gate value at "
+                   "the window's last input step.")
+    st.markdown("**Inside one window**: every gate and state at every input step")
+    n = len(rows)
+    pos = st.slider("Test window", 0, max(0, n - 1), n - 1, key=P + "gate_window",
+                    help="Position among the traced test windows (the last one is the most recent)") if n > 1 else 0
+    st.caption(f"Window ending {times[pos]:%Y-%m-%d %H:%M}")
+    frame = A.gate_window_frame(trace, pos, layer - 1)
+    quantities = list(dict.fromkeys(frame["quantity"]))
+    for i in range(0, len(quantities), 3):
+        cols = st.columns(3)
+        for col, q in zip(cols, quantities[i : i + 3]):
+            col.altair_chart(ci.window_heatmap(frame, q, height=220), width="stretch")
+
+
+def probing_tab(run: Any, span: str) -> None:
+    probing = cached(run, ("probe", span), lambda: A.probe_run(run, span))
+    st.markdown("**Which units track what?** Correlation of each unit's state (at the anchor) with properties of "
+                "the series computed from the past only.")
+    best = probing.best.copy()
+    st.dataframe(best, hide_index=True, width="stretch", column_config={
+        "property": "property",
+        "best_unit": st.column_config.NumberColumn("best unit", format="%d"),
+        "corr": st.column_config.NumberColumn("its correlation", format="%.2f"),
+        "probe_r2": st.column_config.NumberColumn("linear probe R² (all units, held-out blocks)", format="%.2f"),
+    })
+    st.altair_chart(ci.probing_heatmap(probing.corr, height=40 + 26 * probing.corr.shape[1]), width="stretch")
+    st.caption("level = value at the anchor; trend = least-squares slope over the input window; volatility = std "
+               "of the changes over the window; change_sign = sign of the last change; season_* = position in the "
+               f"season ({run.prepared().season} steps) on the unit circle; year_* = day of the year. The probe R² "
+               "fits a ridge regression on all units using alternate blocks of windows and scores it on the others.")
+    with st.expander("Top units per property"):
+        st.dataframe(probing.top, hide_index=True, width="stretch")
+
+
+def evolution_tab(run: Any, color_by: str) -> None:
+    n_epochs = len(run.history) or run.config.epochs
+    secs = float(run.train_info.get("seconds", 0.0) or 0.0)
+    epochs = A.default_epochs(n_epochs)
+    st.markdown("**How the trajectory formed during training.** The run's training is replayed (same settings "
+                f"and seed, {n_epochs} epochs, about {secs:.0f} s) while the test-span states are recorded at epochs "
+                f"{', '.join(map(str, epochs))}. Every snapshot is drawn on the PCA basis of the final states, so "
+                "the slider compares like with like.")
+    evo = peek(run, ("evolution",))
+    if evo is None:
+        if st.button("Record the evolution", key=P + "evolve", icon=":material/play_arrow:"):
+            with guard("replaying the training"), st.spinner("Replaying the training…"):
+                evo = cached(run, ("evolution",), lambda: A.record_evolution(run, epochs))
+        if evo is None:
+            return
+    labels = {e: ("initial weights" if e == 0 else "final (kept weights)" if e == A.FINAL_EPOCH else f"epoch {e}")
+              for e in evo.epochs}
+    epoch = st.select_slider("Snapshot", options=evo.epochs, value=evo.epochs[-1], format_func=labels.get,
+                             key=P + "evo_epoch")
+    loss = evo.val_losses.get(epoch)
+    st.caption(f"{labels[epoch]}" + (f" · validation loss {fmt(loss, 3)}" if loss is not None else "") +
+               " · grey: final states" + (f" · replay differs from the run by at most {evo.replay_gap:.2g} in any unit"
+                                          if evo.replay_gap > 1e-6 else " · the replay reproduces the run exactly"))
+    cb = color_by if color_by in ("time", "value", "split") else "time"
+    st.altair_chart(ci.evolution(evo.frame, epoch, evr=evo.explained_variance_ratio, color_by=cb), width="stretch")
+
+
+# ----------------------------------------------------------------------------- page
+ensure_entry_script()
+st.title("Hidden states")
+st.caption("What the recurrent state encodes: its trajectory through time, single units, gates, and how it "
+           "formed during training.")
+
+run = run_selector()
+if run is None:
+    need_run()
+    st.stop()
+
+from rnnlab import analysis as A  # noqa: E402  (torch: only once a run exists)
+
+with guard("computing the hidden states"):
+    c1, c2 = st.columns(2)
+    span = c1.radio("Windows", list(SPANS), format_func=SPANS.get, horizontal=True, key=P + "span",
+                    help="Test span: the windows the model was scored on. Whole series: every window from the "
+                         "first to the last row (train, validation, test and the final window).")
+    color_by = c2.selectbox("Colour by", list(ci.COLOR_BY), format_func=lambda k: ci.COLOR_BY[k][0],
+                            key=P + "color")
+    sa = _states(run, span)
+    _header(run, _states(run, "test"))
+    tabs = st.tabs(["Trajectory", "Units", "Gates & cell state", "Probing", "Evolution during training"])
+    with tabs[0], guard("drawing the trajectory"):
+        trajectory_tab(run, sa, color_by)
+    with tabs[1], guard("drawing the units"):
+        units_tab(run, sa)
+    with tabs[2], guard("tracing the gates"):
+        gates_tab(run)
+    with tabs[3], guard("probing the units"):
+        probing_tab(run, span)
+    with tabs[4], guard("recording the evolution"):
+        evolution_tab(run, color_by)
