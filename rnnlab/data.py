@@ -401,7 +401,7 @@ def _maybe_gunzip(raw: bytes | str, max_bytes: int, name: str) -> bytes | str:
 
 
 def _decode(raw: bytes | str, notes: list[str], name: str) -> str:
-    """bytes -> str: UTF-8 (BOM stripped), UTF-16 with BOM, else latin-1; reject binary."""
+    """bytes -> str: UTF-8 (BOM stripped), UTF-16 with BOM, else cp1252/latin-1; reject binary."""
     if isinstance(raw, str):
         text = raw.removeprefix("\ufeff")
     else:
@@ -416,8 +416,12 @@ def _decode(raw: bytes | str, notes: list[str], name: str) -> str:
             try:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
-                text = raw.decode("latin-1")
-                notes.append("file is not valid UTF-8; decoded as latin-1")
+                try:  # Windows-1252: latin-1 plus printable € „ " ' … in 0x80-0x9f
+                    text = raw.decode("cp1252")
+                    notes.append("file is not valid UTF-8; decoded as Windows-1252 (latin-1 superset)")
+                except UnicodeDecodeError:
+                    text = raw.decode("latin-1")
+                    notes.append("file is not valid UTF-8; decoded as latin-1")
     if "\x00" in text:
         raise DataError(f"{name!r} contains NUL bytes: it is binary, not a text CSV")
     if text and _control_fraction(text) > 0.01:
@@ -649,9 +653,9 @@ def _clean(frame: pd.DataFrame, target: str, notes: list[str], *, strict: bool, 
         cut_cols = [c for c in frame.columns if frame[c].iloc[:first].isna().any() or frame[c].iloc[last + 1 :].isna().any()]
         parts = []
         if first > 0:
-            parts.append(f"{first} leading row(s) before {frame.index[first].date()}")
+            parts.append(f"{first} leading row(s) before {_fmt_ts(frame.index[first])}")
         if last < len(frame) - 1:
-            parts.append(f"{len(frame) - 1 - last} trailing row(s) after {frame.index[last].date()}")
+            parts.append(f"{len(frame) - 1 - last} trailing row(s) after {_fmt_ts(frame.index[last])}")
         who = ", ".join(repr(c) for c in cut_cols) or repr(target)
         notes.append(f"trimmed {' and '.join(parts)} where {who} had no values")
         frame = frame.iloc[first : last + 1]
@@ -675,6 +679,10 @@ def _clean(frame: pd.DataFrame, target: str, notes: list[str], *, strict: bool, 
             f"target column {target!r} of {label!r} is constant ({frame[target].iloc[0]:g}); nothing to forecast"
         )
     return frame.astype("float64")
+
+
+def _fmt_ts(ts: pd.Timestamp) -> str:
+    return str(ts.date()) if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _is_constant(s: pd.Series) -> bool:

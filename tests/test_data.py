@@ -227,6 +227,10 @@ def test_csv_utf8_bom_and_latin1_and_utf16() -> None:
     assert ds.columns == ["température"]
     assert has_warning(ds, "latin-1")
 
+    cp1252 = csv_bytes("date;Preis €", daily_rows(sep=";"), encoding="cp1252")
+    ds = load_csv(cp1252)
+    assert ds.columns == ["Preis €"] and has_warning(ds, "Windows-1252")
+
     utf16 = csv_bytes("date\tvalue", daily_rows(sep="\t")).decode().encode("utf-16")
     assert load_csv(utf16).columns == ["value"]
 
