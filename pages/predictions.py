@@ -106,10 +106,12 @@ with guard("forecasting beyond the data"):
     fc = run.forecast()
 if fc is not None:
     series = run.dataset.frame[target]
-    n_hist = int(min(len(series), max(5 * h, 3 * int(cfg.seq_len or 30), 60)))
+    n_hist = int(min(len(series), max(8 * h, 3 * int(cfg.seq_len or 30), 30)))
     history = series.iloc[-n_hist:].rename("value").reset_index()
     st.altair_chart(charts.forecast_chart(history, fc, y_title=target), width="stretch")
-    st.caption(f"The next {h} step{'s' if h != 1 else ''} after {series.index[-1]:%Y-%m-%d %H:%M}, from the last "
+    last = series.index[-1]
+    when = f"{last:%Y-%m-%d}" if last == last.normalize() else f"{last:%Y-%m-%d %H:%M}"
+    st.caption(f"The next {h} step{'s' if h != 1 else ''} after {when}, from the last "
                f"{cfg.seq_len} observed steps. No actual values exist here to check against.")
     with st.expander("Forecast values"):
         st.dataframe(fc.assign(forecast=fc["forecast"].map(lambda v: float(f"{v:.6g}"))), hide_index=True)

@@ -27,6 +27,10 @@ def _row(run: Any) -> dict[str, Any]:
     return {
         "run": run.label,
         "id": run.id,
+        "test RMSE": test.get("model", {}).get("rmse"),
+        "naive RMSE": test.get("naive", {}).get("rmse"),
+        "skill vs naive": m.get("skill_vs_naive"),
+        "test MAE": test.get("model", {}).get("mae"),
         "dataset": run.dataset.name,
         "target": c.target,
         "features": ", ".join(c.features) or "–",
@@ -40,10 +44,6 @@ def _row(run: Any) -> dict[str, Any]:
         "epochs": len(run.history),
         "best epoch": run.train_info.get("best_epoch"),
         "stop": run.train_info.get("stop_reason", ""),
-        "test RMSE": test.get("model", {}).get("rmse"),
-        "test MAE": test.get("model", {}).get("mae"),
-        "naive RMSE": test.get("naive", {}).get("rmse"),
-        "skill vs naive": m.get("skill_vs_naive"),
         "seconds": run.train_info.get("seconds"),
         "origin": "uploaded" if run.meta.get("loaded_from") else "trained",
     }
@@ -109,7 +109,7 @@ else:
     st.dataframe(
         table, hide_index=True, width="stretch",
         column_config={
-            "run": st.column_config.TextColumn("run", width="medium"),
+            "run": st.column_config.TextColumn("run", width="large", pinned=True),
             "id": None,
             "test RMSE": st.column_config.NumberColumn(format="%.4g"),
             "test MAE": st.column_config.NumberColumn(format="%.4g"),

@@ -10,7 +10,15 @@ import streamlit as st
 
 from rnnlab.config import RunConfig
 from ui import charts, state
-from ui.common import ensure_entry_script, current_dataset, fmt, guard, transform_words, window_summary
+from ui.common import (
+    current_dataset,
+    ensure_entry_script,
+    fmt,
+    guard,
+    transform_words,
+    warm_up_training,
+    window_summary,
+)
 
 DEFAULTS = RunConfig()
 P = "train."  # widget key prefix
@@ -78,9 +86,7 @@ def live_panel() -> None:
     job.touch()
     snap = job.snapshot()
     if snap.finished:
-        run = state.collect_job_run()
-        if run is not None:
-            state.flash(f"Training {snap.status}: **{run.label}** was added to your runs.", "success")
+        state.collect_job_run()  # the summary below says what happened
         st.rerun()  # the whole page: Train becomes available again, the summary appears
     c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
     if c2.button("Stop", key=P + "stop", icon=":material/stop_circle:", disabled=job.stop_event.is_set(),
@@ -133,6 +139,7 @@ ensure_entry_script()
 
 # ----------------------------------------------------------------------------- page
 st.title("Train")
+warm_up_training()
 ds = current_dataset()
 if ds is None:
     st.stop()

@@ -177,7 +177,7 @@ def series_with_spans(series: pd.DataFrame, spans: pd.DataFrame | None = None, *
 def lines(data: pd.DataFrame, *, x: str = "time", x_type: str = "T", y_title: str = "", height: int = 320,
           order: Sequence[str] | None = None, dashed: Sequence[str] = (), max_points: int = MAX_POINTS,
           zoom: bool = True, labels: dict[str, str] | None = None, x_title: str | None = None,
-          log_y: bool = False, points: bool = False) -> alt.Chart | alt.LayerChart:
+          log_y: bool = False, points: bool = False, integer_x: bool = False) -> alt.Chart | alt.LayerChart:
     """Several named series on one chart: long ``data`` with ``x``, ``series``, ``value``.
 
     ``order`` fixes the legend order (and which series exist); ``dashed`` series are drawn
@@ -204,12 +204,14 @@ def lines(data: pd.DataFrame, *, x: str = "time", x_type: str = "T", y_title: st
     dashed_labels = {labels.get(n, n) for n in dashed}
     dash = alt.StrokeDash("series:N", legend=None, scale=alt.Scale(
         domain=label_order, range=[[5, 3] if lbl in dashed_labels else [1, 0] for lbl in label_order]))
-    xenc = alt.X(f"{x}:{x_type}", title=x_title)
+    xenc = alt.X(f"{x}:{x_type}", title=x_title,
+                 axis=alt.Axis(tickMinStep=1, format="d") if x_type == "Q" and integer_x else alt.Axis(labelOverlap=True))
     yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     base = alt.Chart(data).encode(
         x=xenc,
         y=alt.Y("value:Q", title=y_title or None, scale=yscale),
-        color=alt.Color("series:N", title=None, scale=label_scale, sort=label_order, legend=alt.Legend(orient="top")),
+        color=alt.Color("series:N", title=None, scale=label_scale, sort=label_order,
+                        legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2.5)),
     )
     mark = base.mark_line(strokeWidth=1.6, point=points).encode(strokeDash=dash)
     if zoom:
@@ -308,7 +310,7 @@ def per_step_chart(per_step: pd.DataFrame, *, metric: str = "rmse", height: int 
     order += [s for s in dict.fromkeys(per_step["series"]) if s not in order]
     dashed = [s for s in order if s != "model"]
     return lines(per_step, x="step", x_type="Q", x_title="horizon step", y_title=metric.upper(), order=order,
-                 dashed=dashed, height=height, zoom=False, points=True)
+                 dashed=dashed, height=height, zoom=False, points=True, integer_x=True)
 
 
 def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, *, y_title: str = "",

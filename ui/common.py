@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from typing import Any, Iterator
 
 import streamlit as st
@@ -168,3 +169,34 @@ def transform_words(transform: str) -> str:
         "diff": "diff (changes from the window's last value)",
         "log_return": "log-return (relative changes from the window's last value)",
     }.get(transform, transform)
+
+
+# ----------------------------------------------------------------------------- warm-up
+_WARM_LOCK = threading.Lock()
+_WARMED = False
+
+
+def warm_up_training() -> None:
+    """Import the training stack in a background thread, once per process.
+
+    The first ``torch.optim.Adam(...)`` of a process imports ``torch._dynamo`` (seconds on
+    a small machine); doing it while the user reads the Train page makes the first epoch
+    of the first run start at once.
+    """
+    global _WARMED
+    with _WARM_LOCK:
+        if _WARMED:
+            return
+        _WARMED = True
+
+    def work() -> None:
+        try:
+            import torch
+
+            import rnnlab.jobs  # noqa: F401
+
+            torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
+        except Exception:  # noqa: BLE001 - only a warm-up
+            log.debug("training warm-up failed", exc_info=True)
+
+    threading.Thread(target=work, name="rnnlab-warm-up", daemon=True).start()
