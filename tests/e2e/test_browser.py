@@ -1,0 +1,222 @@
+"""Real-browser end-to-end test: ``streamlit run dashboard.py`` driven by headless chromium.
+
+Data -> Train (a tiny LSTM, then a tiny GRU, set through the widgets) -> Predictions ->
+Hidden states -> Errors -> Runs & export. On every page: the Altair charts are drawn
+(a ``.vega-embed`` holding a canvas / svg), no Streamlit exception box and no error box is
+shown. A viewport screenshot of each page goes to ``docs/screenshots/<page>.png`` (the
+README shows ``train.png``).
+
+Every wait is on a condition (script run finished, text shown, charts drawn), bounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; never `playwright install`
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (Debian: apt-get install chromium)"),
+]
+pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
+
+SHOTS = ROOT / "docs" / "screenshots"
+MAX_PNG_BYTES = 500_000
+PAGE_TIMEOUT = 90_000  # ms: one page's script run (first use of torch / analysis on a loaded machine)
+TRAIN_TIMEOUT = 120_000  # ms: a tiny training run
+TINY = {"Max epochs": "3", "Hidden size": "8", "Layers": "1"}
+
+# every visible chart has drawn its marks (vega renders a canvas.marks or svg.marks)
+JS_CHARTS_DRAWN = """(minimum) => {
+  const visible = e => e.getClientRects().length > 0 && e.offsetWidth > 0;
+  const charts = [...document.querySelectorAll('.vega-embed')].filter(visible);
+  const drawn = c => [...c.querySelectorAll('canvas, svg')].some(m => m.getBoundingClientRect().width > 0);
+  return charts.length >= minimum && charts.every(drawn);
+}"""
+JS_COUNT_DRAWN = """() => [...document.querySelectorAll('.vega-embed')]
+  .filter(c => c.getClientRects().length > 0 && c.querySelector('canvas, svg')).length"""
+
+
+# ----------------------------------------------------------------------------- helpers
+def wait_idle(page: Any, timeout: float = PAGE_TIMEOUT) -> None:
+    """Wait until the app's script run has finished (no run in progress or requested)."""
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=timeout,
+    )
+
+
+def wait_charts(page: Any, minimum: int = 1, timeout: float = PAGE_TIMEOUT) -> int:
+    """Wait until at least ``minimum`` visible charts exist and every visible one is drawn."""
+    try:
+        page.wait_for_function(JS_CHARTS_DRAWN, arg=minimum, timeout=timeout)
+    except PlaywrightTimeoutError as exc:
+        raise AssertionError(f"charts not drawn (wanted >= {minimum}); page says:\n{page_text(page)}") from exc
+    return int(page.evaluate(JS_COUNT_DRAWN))
+
+
+def page_text(page: Any, limit: int = 3000) -> str:
+    try:
+        return page.locator("[data-testid=stMain]").inner_text(timeout=5000)[:limit]
+    except Exception:  # noqa: BLE001 - diagnostics only
+        return "<could not read the page>"
+
+
+def assert_no_errors(page: Any, where: str) -> None:
+    """No Streamlit exception box, and no st.error box (ui.common.guard turns bugs into those)."""
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, f"{where}: exception box: {exceptions.all_inner_texts()}"
+    errors = page.locator('[data-testid="stAlertContentError"]')
+    assert errors.count() == 0, f"{where}: error box: {errors.all_inner_texts()}"
+
+
+def go(page: Any, title: str) -> None:
+    """Click ``title`` in the sidebar navigation and wait for that page's finished run."""
+    link = page.get_by_test_id("stSidebarNavLink").filter(has=page.get_by_text(title, exact=True))
+    link.click()
+    page.get_by_role("heading", name=title, exact=True, level=1).wait_for(timeout=PAGE_TIMEOUT)
+    page.wait_for_url(re.compile(rf"/{re.escape(slug(title))}$"), timeout=PAGE_TIMEOUT)
+    wait_idle(page)
+
+
+def slug(title: str) -> str:
+    return {"Data": "", "Runs & export": "runs"}.get(title, title.lower().replace(" ", "_"))
+
+
+def set_number(page: Any, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+    box.press("Enter")
+    wait_idle(page)
+
+
+def visit_tabs(page: Any, where: str) -> int:
+    """Open every tab of the page (client-side, no rerun); each tab's charts must draw.
+    Returns the number of charts drawn over all tabs."""
+    tabs = page.get_by_role("tab")
+    total = 0
+    for i in range(tabs.count()):
+        tabs.nth(i).click()
+        total += wait_charts(page, 0)
+        assert_no_errors(page, f"{where}, tab {tabs.nth(i).inner_text()!r}")
+    tabs.first.click()
+    return total
+
+
+def shot(page: Any, name: str, anchor: Any | None = None, margin: int = 80) -> Path:
+    """Viewport screenshot (a small PNG); ``anchor`` is scrolled to ``margin`` px below the
+    top of the view first (default: the top of the page)."""
+    if anchor is None:
+        anchor = page.get_by_role("heading", level=1).first
+        margin = 200
+    anchor.evaluate("(e, m) => { e.style.scrollMarginTop = m + 'px'; e.scrollIntoView({block: 'start'}); }", margin)
+    page.mouse.move(1, 999)  # no hover tooltip in the picture
+    with contextlib.suppress(PlaywrightTimeoutError):  # a lingering tooltip only spoils the picture
+        page.locator('[data-baseweb="tooltip"]').first.wait_for(state="detached", timeout=5000)
+    wait_charts(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False, animations="disabled", caret="hide")
+    size = path.stat().st_size
+    assert 0 < size < MAX_PNG_BYTES, f"{path} is {size:,} bytes"
+    return path
+
+
+# ----------------------------------------------------------------------------- the test
+def test_data_train_and_inspect_in_a_real_browser(streamlit_server: dict[str, Any], page: Any) -> None:
+    t0 = time.monotonic()
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        timings[name] = round(time.monotonic() - t0, 1)
+        print(f"e2e: {name} done at {timings[name]} s", flush=True)
+
+    # Data: the default series with its train / validation / test spans
+    page.goto(streamlit_server["url"] + "/", timeout=PAGE_TIMEOUT)
+    page.get_by_role("heading", name="Data", exact=True, level=1).wait_for(timeout=PAGE_TIMEOUT)
+    wait_idle(page)
+    assert wait_charts(page, 1) >= 1
+    assert_no_errors(page, "Data")
+    page.get_by_text("Target transform:").first.wait_for(timeout=PAGE_TIMEOUT)
+    shot(page, "data", page.get_by_role("heading", name="seattle-weather", level=3))
+    lap("data")
+
+    # Train: a tiny LSTM through the widgets
+    go(page, "Train")
+    assert_no_errors(page, "Train (settings)")
+    for label, value in TINY.items():
+        set_number(page, label, value)
+    for label, value in TINY.items():
+        assert page.get_by_label(label, exact=True).input_value() == value, label
+    page.get_by_role("button", name=re.compile(r"Train$")).click()
+    page.mouse.move(1, 999)
+    page.get_by_text("1 run in this session").wait_for(timeout=TRAIN_TIMEOUT)
+    page.get_by_text(re.compile(r"Training finished after 3 epochs")).wait_for(timeout=PAGE_TIMEOUT)
+    wait_idle(page)
+    assert wait_charts(page, 2) >= 2  # loss curves + validation forecast
+    assert_no_errors(page, "Train (after the LSTM)")
+    lap("train lstm")
+
+    # a second tiny run (GRU) so that Runs & export can overlay two runs
+    gru = page.get_by_role("radiogroup", name="Cell").get_by_role("radio", name="GRU", exact=True)
+    gru.click()
+    wait_idle(page)
+    assert gru.get_attribute("aria-checked") == "true"
+    page.get_by_role("button", name=re.compile(r"Train$")).click()
+    page.mouse.move(1, 999)
+    page.get_by_text("2 runs in this session").wait_for(timeout=TRAIN_TIMEOUT)
+    page.get_by_text(re.compile(r"Training finished after 3 epochs")).wait_for(timeout=PAGE_TIMEOUT)
+    wait_idle(page)
+    assert wait_charts(page, 2) >= 2
+    assert_no_errors(page, "Train (after the GRU)")
+    # the README's picture: the Train button, the result and its loss / forecast charts
+    shot(page, "train", page.get_by_text(re.compile(r"^Training finished after")), margin=160)
+    lap("train gru")
+
+    # Predictions: forecast vs actual with baselines, error by step, forecast beyond the data
+    go(page, "Predictions")
+    # the settings made through the widgets reached the run
+    page.get_by_text(re.compile(r"GRU 8×1 · .* trained 3 epochs")).first.wait_for(timeout=PAGE_TIMEOUT)
+    assert wait_charts(page, 3) >= 3
+    assert_no_errors(page, "Predictions")
+    shot(page, "predictions", page.get_by_role("heading", name="Test metrics: model vs baselines"))
+    lap("predictions")
+
+    # Hidden states (inside the network)
+    go(page, "Hidden states")
+    assert wait_charts(page, 1) >= 1
+    assert_no_errors(page, "Hidden states")
+    assert visit_tabs(page, "Hidden states") >= 4  # trajectory, units, gates, probing
+    shot(page, "hidden_states")
+    lap("hidden states")
+
+    # Errors
+    go(page, "Errors")
+    assert wait_charts(page, 1) >= 1
+    assert_no_errors(page, "Errors")
+    assert visit_tabs(page, "Errors") >= 6
+    shot(page, "errors")
+    lap("errors")
+
+    # Runs & export: both runs in the table, loss curves and predictions overlaid
+    go(page, "Runs & export")
+    page.get_by_role("heading", name="Compare runs").wait_for(timeout=PAGE_TIMEOUT)
+    overlay = page.get_by_test_id("stMultiSelect").filter(has_text="Runs to overlay")
+    for cell in ("lstm", "gru"):  # both runs, overlaid by default
+        expect(overlay).to_contain_text(f"{cell} h8x1 · seattle-weather/temp_max", timeout=PAGE_TIMEOUT)
+    assert wait_charts(page, 2) >= 2
+    assert_no_errors(page, "Runs & export")
+    shot(page, "runs")
+    lap("runs")
+
+    print(f"\ne2e timings (s since the first page load): {timings}")
