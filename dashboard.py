@@ -59,9 +59,9 @@ def build_navigation() -> dict[str, list[st.Page]]:
 
 
 page = st.navigation(build_navigation())
+with st.sidebar:
+    # before the page (so pages ending with st.stop() still get it); refreshed after it
+    refresh_sidebar = sidebar_status(show_job=page.url_path != "train")  # Train draws its own progress
 show_flashes()
 page.run()
-
-# after the page, so it reflects what the page just changed (dataset, runs, job)
-with st.sidebar:
-    sidebar_status(show_job=page.url_path != "train")  # the Train page draws its own live progress
+refresh_sidebar()  # reflect what the page just changed (dataset, runs)

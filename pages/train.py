@@ -23,7 +23,8 @@ from ui.common import (
 DEFAULTS = RunConfig()
 P = "train."  # widget key prefix
 HEARTBEAT_TIMEOUT = 60.0  # s without any page of this session drawing -> the job stops itself
-LIVE_REFRESH = 1.0  # s between live redraws of the training panel
+LIVE_REFRESH = 1.0  # s between redraws of the live progress line
+CHART_REFRESH = 2.5  # s between redraws of the live charts
 
 CELLS = {"rnn": "Vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 SCALINGS = {"standard": "standard (z-score)", "minmax": "min-max [0, 1]", "none": "none"}
@@ -78,8 +79,8 @@ def _draw_charts(snap: Any, target: str) -> None:
 
 
 @st.fragment(run_every=LIVE_REFRESH)
-def live_panel() -> None:
-    """Redrawn every LIVE_REFRESH seconds while the job runs; the rest of the page is untouched."""
+def live_progress() -> None:
+    """Progress line, redrawn every LIVE_REFRESH s; also the heartbeat and the end detector."""
     job = state.get_job()
     if job is None:
         return
@@ -88,14 +89,19 @@ def live_panel() -> None:
     if snap.finished:
         state.collect_job_run()  # the summary below says what happened
         st.rerun()  # the whole page: Train becomes available again, the summary appears
-    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
-    if c2.button("Stop", key=P + "stop", icon=":material/stop_circle:", disabled=job.stop_event.is_set(),
-                 width="stretch", help="Stop after the current batch and keep the best weights so far"):
-        job.stop()
     stopping = job.stop_event.is_set()
-    c1.progress(min(1.0, max(0.0, snap.progress)),
+    st.progress(min(1.0, max(0.0, snap.progress)),
                 text=("Stopping after this batch… · " if stopping else "Training · ") + _status_line(snap))
-    _draw_charts(snap, job.config.target or "")
+
+
+@st.fragment(run_every=CHART_REFRESH)
+def live_charts() -> None:
+    """Loss curves and validation forecast, redrawn less often (building charts costs CPU
+    that the training thread would rather have)."""
+    job = state.get_job()
+    if job is None:
+        return
+    _draw_charts(job.snapshot(), job.config.target or "")
 
 
 def final_panel(job: Any) -> None:
@@ -227,10 +233,18 @@ if check is not None:
         if w not in ds.warnings:
             st.caption(f":material/info: {w}")
 
-b1, b2, _ = st.columns([1, 1, 4])
+b1, b2, b3, _ = st.columns([1, 1, 1, 3])
 start = b1.button("Train", type="primary", icon=":material/play_arrow:", disabled=running, width="stretch",
                   help="A training job is already running" if running else "Train with these settings")
-b2.button("Reset to defaults", on_click=_reset, disabled=running, width="stretch")
+# Stop lives in the page body (a full rerun), not in the auto-refreshing fragment, where a
+# click landing during a refresh could be lost.
+stop_job = state.get_job() if running else None
+if b2.button("Stop", key=P + "stop", icon=":material/stop_circle:", width="stretch",
+             disabled=stop_job is None or stop_job.stop_event.is_set(),
+             help="Stop after the current batch and keep the best weights so far"):
+    if stop_job is not None:
+        stop_job.stop()
+b3.button("Reset to defaults", on_click=_reset, disabled=running, width="stretch")
 
 if start and not running:
     started = False
@@ -247,6 +261,7 @@ job = state.get_job()
 if job is not None:
     st.divider()
     if state.job_running():
-        live_panel()
+        live_progress()
+        live_charts()
     else:
         final_panel(job)

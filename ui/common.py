@@ -60,7 +60,10 @@ def need_run() -> object | None:
 
     run = state.selected_run()
     if run is None:
-        st.info("No trained run yet. Train one on the **Train** page, or upload a run on **Runs & export**.")
+        if state.job_running():
+            st.info("A model is training (progress in the sidebar); its run appears here when it finishes.")
+        else:
+            st.info("No trained run yet. Train one on the **Train** page, or upload a run on **Runs & export**.")
     return run
 
 

@@ -3,7 +3,7 @@ heartbeat) and the run selector."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import streamlit as st
 
@@ -62,18 +62,36 @@ def _job_status() -> None:
     st.progress(min(1.0, max(0.0, snap.progress)), text=_job_line(snap, job))
 
 
-def sidebar_status(show_job: bool = True) -> None:
-    """Dataset, job and runs at a glance (drawn into the sidebar by dashboard.py).
-
-    ``show_job=False`` skips the live job progress (for a page that draws its own and
-    sends the heartbeat itself)."""
+def _dataset_line() -> str:
     ds = state.get_dataset()
+    if ds is None:
+        return ""
     cfg = state.get_config()
-    if ds is not None:
-        target = cfg.target or ds.target
-        feats = [f for f in cfg.features if f != target]
-        extra = f" + {len(feats)} feature{'s' if len(feats) != 1 else ''}" if feats else ""
-        st.caption(f"Dataset: **{ds.name}** · target **{target}**{extra}")
+    target = cfg.target or ds.target
+    feats = [f for f in cfg.features if f != target]
+    extra = f" + {len(feats)} feature{'s' if len(feats) != 1 else ''}" if feats else ""
+    return f"Dataset: **{ds.name}** · target **{target}**{extra}"
+
+
+def _runs_line() -> str:
+    n = len(state.get_runs())
+    return f"{n} run{'s' if n != 1 else ''} in this session" if n else ""
+
+
+def sidebar_status(show_job: bool = True) -> Callable[[], None]:
+    """Dataset, job and runs at a glance; call inside ``st.sidebar`` *before* the page runs.
+
+    The job progress (a fragment that is also the job's heartbeat) is drawn here, so it
+    appears even on pages that end early with ``st.stop()``. Returns ``refresh``: call it
+    after the page has run to redraw the dataset and runs lines with what the page changed.
+    ``show_job=False`` skips the job progress (for a page that draws its own and sends the
+    heartbeat itself).
+    """
+    def fill(slot: Any, line: str) -> None:
+        slot.caption(line) if line else slot.empty()
+
+    dataset_slot = st.empty()
+    fill(dataset_slot, _dataset_line())
     if state.job_running():
         if show_job:
             _job_status()
@@ -85,6 +103,11 @@ def sidebar_status(show_job: bool = True) -> None:
             run = state.collect_job_run()
             if run is not None:
                 state.flash(f"Training finished ({snap.status}): **{run.label}** was added to your runs.", "success")
-    n = len(state.get_runs())
-    if n:
-        st.caption(f"{n} run{'s' if n != 1 else ''} in this session")
+    runs_slot = st.empty()
+    fill(runs_slot, _runs_line())
+
+    def refresh() -> None:
+        fill(dataset_slot, _dataset_line())
+        fill(runs_slot, _runs_line())
+
+    return refresh

@@ -9,6 +9,7 @@ autouse fixture below keeps the flag in the state a running server is in.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -17,6 +18,8 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
+# as dashboard.py does; effective when this file is imported before torch (tests/app run alone)
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # apptools
 
 from apptools import DASHBOARD, RUN_TIMEOUT, TINY  # noqa: E402
