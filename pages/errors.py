@@ -192,9 +192,10 @@ def recursive_section(run: Any) -> None:
     with c1:
         st.altair_chart(ci.recursive_chart(cmp.per_step, metric=metric), width="stretch")
     with c2:
-        st.dataframe(cmp.per_step, hide_index=True, width="stretch",
+        cols = ["step", f"direct_{metric}", f"recursive_{metric}"] + (["naive_mae"] if metric == "mae" else [])
+        st.dataframe(cmp.per_step[cols], hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="%.4g")
-                                    for c in cmp.per_step.columns if c != "step"})
+                                    for c in cols if c != "step"})
     st.caption("Direct: the model's head predicts every step at once (how it was trained). Recursive: "
                f"{cmp.reason}. Recursive errors compound from step to step; direct ones do not, but each step "
                "has its own output to learn.")

@@ -45,10 +45,14 @@ def _header(run: Any, sa: A.StateAnalysis) -> None:
     c = run.config
     evr = sa.pca.explained_variance_ratio
     cols = st.columns(5)
-    cols[0].metric("cell", f"{c.cell.upper()} h{c.hidden_size}×{c.num_layers}" + (" bi" if c.bidirectional else ""))
-    cols[1].metric("state size", f"{sa.states.shape[1]} units")
+    cols[0].metric("cell", c.cell.upper() + (" (bi)" if c.bidirectional else ""))
+    cols[1].metric("layers × units", f"{c.num_layers} × {c.hidden_size}",
+                   help=f"The state at the anchor has {sa.states.shape[1]} numbers (top layer"
+                        + (", both directions)" if c.bidirectional else ")"))
     for i in range(3):
-        cols[2 + i].metric(f"PC{i + 1} explains", f"{100 * evr[i]:.1f}%" if i < len(evr) else "–")
+        cols[2 + i].metric(f"PC{i + 1} explains", f"{100 * evr[i]:.1f}%" if i < len(evr) else "–",
+                           help="Share of the variance of the test-span states along this axis. The whole-series "
+                                "view is drawn on the same axes, so the two views compare.")
 
 
 # ----------------------------------------------------------------------------- tabs
@@ -120,7 +124,7 @@ def gates_tab(run: Any) -> None:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Saturation** per layer and gate")
-        st.altair_chart(ci.saturation_bars(sat, height=max(160, 26 * len(sat))), width="stretch")
+        st.altair_chart(ci.saturation_bars(sat, height=110 + 30 * len(sat)), width="stretch")
         st.caption("Sigmoid gates count as saturated below 0.05 or above 0.95, tanh ones (cell candidate, "
                    "GRU new gate, cell state) beyond ±0.95. A forget/update gate stuck near 1 keeps memory; "
                    "one near 0 forgets at every step.")
@@ -155,7 +159,7 @@ def gates_tab(run: Any) -> None:
     for i in range(0, len(quantities), 3):
         cols = st.columns(3)
         for col, q in zip(cols, quantities[i : i + 3]):
-            col.altair_chart(ci.window_heatmap(frame, q, height=220), width="stretch")
+            col.altair_chart(ci.window_heatmap(frame, q, height=260), width="stretch")
 
 
 def probing_tab(run: Any, span: str) -> None:
@@ -169,11 +173,16 @@ def probing_tab(run: Any, span: str) -> None:
         "corr": st.column_config.NumberColumn("its correlation", format="%.2f"),
         "probe_r2": st.column_config.NumberColumn("linear probe R² (all units, held-out blocks)", format="%.2f"),
     })
-    st.altair_chart(ci.probing_heatmap(probing.corr, height=40 + 26 * probing.corr.shape[1]), width="stretch")
-    st.caption("level = value at the anchor; trend = least-squares slope over the input window; volatility = std "
-               "of the changes over the window; change_sign = sign of the last change; season_* = position in the "
-               f"season ({run.prepared().season} steps) on the unit circle; year_* = day of the year. The probe R² "
-               "fits a ridge regression on all units using alternate blocks of windows and scores it on the others.")
+    st.altair_chart(ci.probing_heatmap(probing.corr, height=130 + 32 * probing.corr.shape[1]), width="stretch")
+    cols = set(probing.properties.columns)
+    notes = ["level = value at the anchor", "trend = least-squares slope over the input window",
+             "volatility = std of the changes over the window", "change_sign = sign of the last change"]
+    if "season_sin" in cols:
+        notes.append(f"season_sin/cos = position in the season ({run.prepared().season} steps) on the unit circle")
+    if "year_sin" in cols:
+        notes.append("year_sin/cos = day of the year on the unit circle")
+    st.caption("; ".join(notes) + ". The probe R² fits a ridge regression on all units using alternate blocks of "
+               "windows and scores it on the others (1 = the property can be read off the state linearly).")
     with st.expander("Top units per property"):
         st.dataframe(probing.top, hide_index=True, width="stretch")
 

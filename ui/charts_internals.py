@@ -75,18 +75,30 @@ def _thin(df: pd.DataFrame, max_rows: int) -> pd.DataFrame:
 
 
 def _color(color_by: str, data: pd.DataFrame) -> alt.Color:
+    """Colour encoding for trajectories. Time is encoded through ``time_ms`` (see
+    :func:`_with_time_ms`): Vega-Lite only uses part of a colour scheme on temporal fields."""
     title, kind = COLOR_BY.get(color_by, (color_by, "Q"))
+    legend = alt.Legend(orient="top", gradientLength=220)
     if color_by == "split":
         names = [s for s in SPLIT_COLORS if s in set(data["split"])]
         return alt.Color("split:N", title=title, scale=alt.Scale(domain=names, range=[SPLIT_COLORS[s] for s in names]),
                          legend=alt.Legend(orient="top"))
     if color_by == "error":
         lim = float(np.nanmax(np.abs(data["error"]))) if data["error"].notna().any() else 1.0
-        return alt.Color("error:Q", title=title, scale=alt.Scale(scheme="redblue", domain=[lim, -lim]),
-                         legend=alt.Legend(orient="top", gradientLength=220))
-    scheme = "viridis" if kind == "T" else ("orangered" if color_by == "abs_error" else "plasma")
-    return alt.Color(f"{color_by}:{kind}", title=title, scale=alt.Scale(scheme=scheme),
-                     legend=alt.Legend(orient="top", gradientLength=220))
+        return alt.Color("error:Q", title=title, scale=alt.Scale(scheme="redblue", domain=[-lim, lim], reverse=True),
+                         legend=legend)
+    if kind == "T":
+        return alt.Color("time_ms:Q", title=title, scale=alt.Scale(scheme="viridis"),
+                         legend=alt.Legend(orient="top", gradientLength=220, labelExpr="timeFormat(datum.value, '%b %Y')"))
+    scheme = "orangered" if color_by == "abs_error" else "plasma"
+    return alt.Color(f"{color_by}:{kind}", title=title, scale=alt.Scale(scheme=scheme), legend=legend)
+
+
+def _with_time_ms(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``time_ms`` (milliseconds since the epoch) for colouring by time."""
+    out = frame.copy()
+    out["time_ms"] = pd.DatetimeIndex(out["time"]).as_unit("ms").asi8.astype("float64")
+    return out
 
 
 def _traj_tooltip(data: pd.DataFrame) -> list:
@@ -112,13 +124,13 @@ def _domain(values: pd.Series, pad: float = 0.05) -> list[float]:
 
 # ----------------------------------------------------------------------------- trajectories
 def trajectory(frame: pd.DataFrame, color_by: str = "time", *, x: str = "PC1", y: str = "PC2",
-               evr: Sequence[float] | None = None, height: int = 420, path: bool = True) -> alt.LayerChart | alt.Chart:
+               evr: Sequence[float] | None = None, height: int = 480, path: bool = True) -> alt.LayerChart | alt.Chart:
     """One PCA plane: points coloured by ``color_by``, a thin line joining consecutive windows,
     hover for the date, value, forecast and error. Click a point to pick its window
     (selection :data:`TRAJ_PICK`, field ``window``)."""
     if frame is None or len(frame) == 0:
         return _empty("no states to show", height)
-    data = _thin(frame, MAX_SCATTER)
+    data = _with_time_ms(_thin(frame, MAX_SCATTER))
     pick = alt.selection_point(name=TRAJ_PICK, fields=["window"], on="click", clear="dblclick", empty=False)
     ax = _axis_titles(evr)
     base = alt.Chart(data).encode(x=alt.X(f"{x}:Q", title=ax.get(x, x), scale=alt.Scale(zero=False)),
@@ -146,7 +158,7 @@ def trajectory_3d(frame: pd.DataFrame, color_by: str = "time", *, evr: Sequence[
     and PC3-PC2 (side). Drag a box in either view to highlight the same windows in both."""
     if frame is None or len(frame) == 0:
         return _empty("no states to show", size)
-    data = _thin(frame, MAX_SCATTER)
+    data = _with_time_ms(_thin(frame, MAX_SCATTER))
     brush = alt.selection_interval(name=TRAJ_BRUSH, resolve="global", empty=True)
     ax = _axis_titles(evr)
     color = _color(color_by, data)
@@ -172,7 +184,7 @@ def evolution(frame: pd.DataFrame, epoch: int, *, evr: Sequence[float] | None = 
     xd, yd = _domain(frame["PC1"]), _domain(frame["PC2"])
     ax = _axis_titles(evr)
     final = _thin(frame[frame["epoch"] == final_epoch], MAX_SCATTER)
-    now = _thin(frame[frame["epoch"] == epoch], MAX_SCATTER)
+    now = _with_time_ms(_thin(frame[frame["epoch"] == epoch], MAX_SCATTER))
     enc = dict(x=alt.X("PC1:Q", title=ax.get("PC1", "PC1") + " · final basis", scale=alt.Scale(domain=xd)),
                y=alt.Y("PC2:Q", title=ax.get("PC2", "PC2"), scale=alt.Scale(domain=yd)))
     ghost = alt.Chart(final).mark_circle(size=22, color="#d1d5db", opacity=0.6).encode(**enc)
@@ -185,13 +197,27 @@ def evolution(frame: pd.DataFrame, epoch: int, *, evr: Sequence[float] | None = 
 
 
 # ----------------------------------------------------------------------------- units
+def _with_time_end(long: pd.DataFrame) -> pd.DataFrame:
+    """Add ``time_end`` = the next distinct time (the last one gets the median step), so each
+    heatmap cell spans until the next window (time axes are continuous; rects need x and x2)."""
+    times = pd.DatetimeIndex(sorted(pd.unique(long["time"])))
+    if len(times) > 1:
+        step = pd.Series(times).diff().median()
+        ends = times[1:].append(pd.DatetimeIndex([times[-1] + step]))
+    else:
+        ends = times + pd.Timedelta(days=1)
+    out = long.copy()
+    out["time_end"] = pd.Series(ends, index=times).reindex(pd.DatetimeIndex(out["time"])).to_numpy()
+    return out
+
+
 def unit_heatmap(long: pd.DataFrame, *, height: int = 420, value_title: str = "activation",
                  domain: tuple[float, float] | None = None, pickable: bool = True) -> alt.Chart:
     """Units (rows, in ``rank`` order) x time heatmap of ``activation``. Click a row to pick a
     unit (selection :data:`UNIT_PICK`, field ``unit``)."""
     if long is None or len(long) == 0:
         return _empty("no units to show", height)
-    data = long.copy()
+    data = _with_time_end(long)
     data["label"] = "u" + data["unit"].astype(str)
     order = list(dict.fromkeys(data.sort_values("rank")["label"]))
     if domain is None:
@@ -199,7 +225,7 @@ def unit_heatmap(long: pd.DataFrame, *, height: int = 420, value_title: str = "a
         domain = (-lim, lim)
     scheme = "blueorange" if domain[0] < 0 else "viridis"
     chart = alt.Chart(data).mark_rect().encode(
-        x=alt.X("time:T", title=None, axis=alt.Axis(labelOverlap=True)),
+        x=alt.X("time:T", title=None, axis=alt.Axis(labelOverlap=True)), x2="time_end:T",
         y=alt.Y("label:N", title="unit", sort=order, axis=alt.Axis(labelFontSize=9) if len(order) > 24 else alt.Axis()),
         color=alt.Color("activation:Q", title=value_title, scale=alt.Scale(scheme=scheme, domain=list(domain)),
                         legend=alt.Legend(orient="top", gradientLength=220)),
@@ -240,7 +266,7 @@ def saturation_bars(sat: pd.DataFrame, *, height: int = 260) -> alt.Chart:
                      var_name="side", value_name="share")
     long["side"] = long["side"].map({"frac_low": "saturated low", "frac_high": "saturated high"})
     return alt.Chart(long).mark_bar().encode(
-        y=alt.Y("name:N", title=None, sort=list(data["name"])),
+        y=alt.Y("name:N", title=None, sort=list(data["name"]), axis=alt.Axis(labelOverlap=False, labelLimit=200)),
         x=alt.X("share:Q", title="share of values", axis=alt.Axis(format="%"), stack="zero"),
         color=alt.Color("side:N", title=None, scale=alt.Scale(domain=["saturated low", "saturated high"],
                                                               range=["#3b82f6", "#e4572e"]),
@@ -296,8 +322,8 @@ def probing_heatmap(corr: pd.DataFrame, *, height: int = 240, max_units: int = 1
     long = c.reset_index().melt(id_vars="unit", var_name="property", value_name="corr")
     return alt.Chart(long).mark_rect().encode(
         x=alt.X("unit:O", title="unit", axis=alt.Axis(labels=len(c) <= 64)),
-        y=alt.Y("property:N", title=None, sort=list(c.columns)),
-        color=alt.Color("corr:Q", title="correlation", scale=alt.Scale(scheme="redblue", domain=[1, -1]),
+        y=alt.Y("property:N", title=None, sort=list(c.columns), axis=alt.Axis(labelOverlap=False)),
+        color=alt.Color("corr:Q", title="correlation", scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True),
                         legend=alt.Legend(orient="top", gradientLength=220)),
         tooltip=["unit:O", "property:N", alt.Tooltip("corr:Q", format=".2f")],
     ).properties(height=height, width="container")
@@ -347,7 +373,7 @@ def acf_chart(table: pd.DataFrame, *, height: int = 280) -> alt.LayerChart | alt
     return alt.layer(area, stems, dots).properties(height=height, width="container")
 
 
-def model_vs_naive(table: pd.DataFrame, x: str, *, metric: str = "mae", x_title: str = "", height: int = 260,
+def model_vs_naive(table: pd.DataFrame, x: str, *, metric: str = "mae", x_title: str = "", height: int = 300,
                    sort: Sequence[str] | None = None) -> alt.Chart:
     """Grouped bars of the model's and the naive forecast's ``metric`` per group ``x``."""
     if table is None or len(table) == 0:
@@ -357,7 +383,7 @@ def model_vs_naive(table: pd.DataFrame, x: str, *, metric: str = "mae", x_title:
     order = list(sort) if sort is not None else list(dict.fromkeys(table[x].astype(str)))
     long[x] = long[x].astype(str)
     return alt.Chart(long).mark_bar().encode(
-        x=alt.X(f"{x}:N", title=x_title or x, sort=order),
+        x=alt.X(f"{x}:N", title=x_title or x, sort=order, axis=alt.Axis(labelAngle=0)),
         xOffset=alt.XOffset("series:N", sort=["model", "naive"]),
         y=alt.Y("value:Q", title=metric.upper()),
         color=alt.Color("series:N", title=None, scale=alt.Scale(domain=["model", "naive"],
@@ -410,12 +436,12 @@ def worst_linked(traj: pd.DataFrame, series: pd.DataFrame, *, evr: Sequence[floa
         detail="line:N",
         tooltip=[alt.Tooltip("rank:O", title="worst #"), "kind:N", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"),
                  alt.Tooltip("value:Q", format=",.4g")],
-    ).add_params(pick).properties(width=int(size * 1.5), height=size, title="input, truth and forecast")
+    ).add_params(pick).properties(width=int(size * 1.3), height=size, title="input, truth and forecast")
     anchor = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#9ca3af", strokeDash=[2, 2]).encode(x="x:Q")
     return alt.hconcat(left, alt.layer(anchor, right))
 
 
-def saliency_chart(sal: pd.DataFrame, seq_len: int, *, height: int = 280, window: pd.DataFrame | None = None) -> alt.LayerChart | alt.Chart:
+def saliency_chart(sal: pd.DataFrame, seq_len: int, *, height: int = 320, window: pd.DataFrame | None = None) -> alt.LayerChart | alt.Chart:
     """Mean |d forecast / d input| per input step (bars, by column), oldest step left, the
     anchor (lag 0) right and the window start (``seq_len`` steps back) marked. ``window``:
     the same for one window, drawn as a line."""
@@ -425,7 +451,7 @@ def saliency_chart(sal: pd.DataFrame, seq_len: int, *, height: int = 280, window
     colors = [SERIES_COLORS["model"], *["#6366f1", "#0891b2", "#65a30d", "#9333ea", "#ea580c", "#0d9488", "#be123c"] * 4]
     scale = alt.Scale(domain=feats, range=colors[: len(feats)])
     x = alt.X("lag:Q", title="steps before the anchor (0 = last input step)",
-              scale=alt.Scale(domain=[seq_len + 0.5, -0.5]), axis=alt.Axis(tickMinStep=1))
+              scale=alt.Scale(domain=[seq_len + 0.5, -0.5], nice=False, zero=False), axis=alt.Axis(tickMinStep=1))
     bars = alt.Chart(sal).mark_bar(opacity=0.8).encode(
         x=x, y=alt.Y("saliency:Q", title="mean |∂ forecast / ∂ input|", stack="zero"),
         color=alt.Color("feature:N", title="input column", scale=scale, legend=alt.Legend(orient="top")),
@@ -502,7 +528,7 @@ def recursive_chart(per_step: pd.DataFrame, *, metric: str = "mae", height: int 
     if metric == "mae":
         cols["naive_mae"] = "naive"
     long = per_step.rename(columns=cols)[["step", *cols.values()]].melt(id_vars="step", var_name="series", value_name="value")
-    return lines(long, x="step", x_type="Q", x_title="horizon step", y_title=metric.upper(),
+    return lines(long, x="step", x_type="O", x_title="horizon step", y_title=metric.upper(),
                  order=list(cols.values()), dashed=["naive"], zoom=False, points=True, height=height,
                  labels={"direct": "direct (all steps at once)", "recursive": "recursive (step 1 fed back)",
                          "naive": "naive"})

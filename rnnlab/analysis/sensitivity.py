@@ -254,6 +254,6 @@ def recursive_vs_direct(run: "Run", span: str = "test", steps: int | None = None
                      "naive_mae": float(np.mean(np.abs(ne)))})
     return RecursiveComparison(
         available=True,
-        reason="recursive: the step-1 forecast is appended to the window (in original units, then re-transformed "
+        reason="the step-1 forecast is appended to the window (in original units, then re-transformed "
                "and re-scaled like real data) and the model is run again, once per step",
         per_step=pd.DataFrame(rows), direct=direct, recursive=rec, anchors=w.anchors)
