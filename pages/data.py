@@ -145,12 +145,16 @@ if ds is None:
 st.divider()
 st.subheader(f"{ds.name}")
 idx = ds.frame.index
-m1, m2, m3, m4 = st.columns([1, 1, 1, 2])
-m1.metric("Rows", f"{len(ds.frame):,}")
-m2.metric("Columns", len(ds.columns))
-m3.metric("Frequency", ds.freq or "irregular",
-          help="pandas offset alias inferred from the timestamps; trading-day series are irregular")
-m4.metric("Time range", f"{idx[0]:%Y-%m-%d} → {idx[-1]:%Y-%m-%d}" if len(idx) else "–")
+daily = bool(len(idx)) and bool((idx.normalize() == idx).all())
+stamp = "%Y-%m-%d" if daily else "%Y-%m-%d %H:%M"
+m = st.columns(5)
+m[0].metric("Rows", f"{len(ds.frame):,}")
+m[1].metric("Columns", len(ds.columns))
+m[2].metric("Frequency", ds.freq or "irregular",
+            help="pandas offset alias inferred from the timestamps (D daily, h hourly, MS month start, …); "
+                 "trading-day series have no fixed frequency")
+m[3].metric("From", f"{idx[0]:{stamp}}" if len(idx) else "–")
+m[4].metric("To", f"{idx[-1]:{stamp}}" if len(idx) else "–")
 if ds.warnings:
     st.warning("**What the loader changed**\n\n" + "\n".join(f"- {w}" for w in ds.warnings))
 
@@ -216,7 +220,6 @@ with tab_preview:
     frame = ds.frame
     limit = 10_000
     shown = frame if len(frame) <= limit else pd.concat([frame.head(limit // 2), frame.tail(limit // 2)])
-    daily = bool(len(frame)) and bool((frame.index.normalize() == frame.index).all())
     st.dataframe(shown.reset_index(), height=320, hide_index=True, column_config={
         "time": st.column_config.DatetimeColumn("time", format="YYYY-MM-DD" if daily else "YYYY-MM-DD HH:mm")})
     if len(frame) > limit:

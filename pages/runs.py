@@ -49,6 +49,20 @@ def _row(run: Any) -> dict[str, Any]:
     }
 
 
+def _short_labels(runs: list[Any]) -> dict[str, str]:
+    """Legend names: the run label without what all compared runs share (dataset/target)."""
+    same_data = len({(r.dataset.name, r.config.target) for r in runs}) == 1
+    out = {}
+    for r in runs:
+        c = r.config
+        created = str(r.meta.get("created", ""))[11:19] or r.id[:6]
+        data = "" if same_data else f" · {r.dataset.name}/{c.target}"
+        out[r.id] = f"{c.cell} h{c.hidden_size}×{c.num_layers}{data} · {created}"
+    if len(set(out.values())) < len(out):  # same settings and second: add the id
+        out = {rid: f"{name} · {rid[:6]}" for rid, name in out.items()}
+    return out
+
+
 def _zip_bytes(run: Any) -> bytes:
     from rnnlab.runs import save_run, zip_run
 
@@ -131,8 +145,9 @@ else:
         st.caption("Select at least two runs to overlay their loss curves and predictions.")
     else:
         sel = [runs[i] for i in chosen]
+        names = _short_labels(sel)
         hist = pd.DataFrame([
-            {"run": r.label, "epoch": h["epoch"], "train_loss": h.get("train_loss"), "val_loss": h.get("val_loss")}
+            {"run": names[r.id], "epoch": h["epoch"], "train_loss": h.get("train_loss"), "val_loss": h.get("val_loss")}
             for r in sel for h in r.history
         ])
         c1, c2 = st.columns(2)
@@ -153,7 +168,7 @@ else:
                 parts = [pd.DataFrame({"time": first["target_time"], "series": "actual", "value": first["actual"]})]
                 for r in sel:
                     p = r.predictions[r.predictions["step"] == 1]
-                    parts.append(pd.DataFrame({"time": p["target_time"], "series": r.label, "value": p["model"]}))
+                    parts.append(pd.DataFrame({"time": p["target_time"], "series": names[r.id], "value": p["model"]}))
                 st.altair_chart(charts.compare_predictions(pd.concat(parts, ignore_index=True),
                                                            y_title=str(sel[0].config.target), height=320),
                                 width="stretch")

@@ -22,7 +22,8 @@ from ui.common import (
 
 DEFAULTS = RunConfig()
 P = "train."  # widget key prefix
-HEARTBEAT_TIMEOUT = 60.0  # s without any page of this session drawing -> the job stops itself
+HEARTBEAT_TIMEOUT = 90.0  # s without a redraw from this session -> the job stops itself (hidden tabs
+# are throttled to about one timer per minute by browsers, so keep this above 60 s)
 LIVE_REFRESH = 1.0  # s between redraws of the live progress line
 CHART_REFRESH = 2.5  # s between redraws of the live charts
 

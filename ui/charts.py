@@ -177,7 +177,8 @@ def series_with_spans(series: pd.DataFrame, spans: pd.DataFrame | None = None, *
 def lines(data: pd.DataFrame, *, x: str = "time", x_type: str = "T", y_title: str = "", height: int = 320,
           order: Sequence[str] | None = None, dashed: Sequence[str] = (), max_points: int = MAX_POINTS,
           zoom: bool = True, labels: dict[str, str] | None = None, x_title: str | None = None,
-          log_y: bool = False, points: bool = False, integer_x: bool = False) -> alt.Chart | alt.LayerChart:
+          log_y: bool = False, points: bool = False, integer_x: bool = False,
+          legend_below: bool = False) -> alt.Chart | alt.LayerChart:
     """Several named series on one chart: long ``data`` with ``x``, ``series``, ``value``.
 
     ``order`` fixes the legend order (and which series exist); ``dashed`` series are drawn
@@ -211,7 +212,7 @@ def lines(data: pd.DataFrame, *, x: str = "time", x_type: str = "T", y_title: st
         x=xenc,
         y=alt.Y("value:Q", title=y_title or None, scale=yscale),
         color=alt.Color("series:N", title=None, scale=label_scale, sort=label_order,
-                        legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2.5)),
+                        legend=_legend(legend_below)),
     )
     mark = base.mark_line(strokeWidth=1.6, point=points).encode(strokeDash=dash)
     if zoom:
@@ -224,6 +225,14 @@ def lines(data: pd.DataFrame, *, x: str = "time", x_type: str = "T", y_title: st
     tip += [alt.Tooltip(f"{_esc(lbl)}:Q", title=lbl, format=",.4g") for lbl in label_order if lbl in wide.columns]
     hover = _hover_rule(wide, x, x_type, tip, height)
     return alt.layer(mark, hover).properties(height=height, width="container")
+
+
+def _legend(below: bool = False, **kw: object) -> alt.Legend:
+    """Line legends: short names on top; long names (run labels) one per row below."""
+    if below:
+        return alt.Legend(orient="bottom", direction="vertical", columns=1, labelLimit=0, symbolType="stroke",
+                          symbolStrokeWidth=2.5, **kw)
+    return alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2.5, **kw)
 
 
 def _esc(field: str) -> str:
@@ -370,9 +379,9 @@ def compare_losses(history: pd.DataFrame, *, height: int = 320, log_y: bool = Tr
         .encode(
             x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
             y=alt.Y("value:Q", title="loss (scaled MSE)", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False)),
-            color=alt.Color("run:N", title=None, scale=scale, legend=alt.Legend(orient="top", labelLimit=400)),
-            strokeDash=alt.StrokeDash("kind:N", title=None, scale=alt.Scale(domain=["validation", "train"],
-                                                                             range=[[1, 0], [5, 3]])),
+            color=alt.Color("run:N", title=None, scale=scale, legend=_legend(True)),
+            strokeDash=alt.StrokeDash("kind:N", title=None, legend=None,  # the page says: solid validation, dashed train
+                                      scale=alt.Scale(domain=["validation", "train"], range=[[1, 0], [5, 3]])),
             tooltip=["run:N", "kind:N", "epoch:Q", alt.Tooltip("value:Q", format=".4g")],
         )
         .properties(height=height, width="container")
@@ -384,7 +393,7 @@ def compare_predictions(data: pd.DataFrame, *, y_title: str = "", height: int = 
     if data is None or len(data) == 0:
         return _empty("no predictions", height)
     order = ["actual", *[s for s in dict.fromkeys(data["series"]) if s != "actual"]]
-    return lines(data, order=order, y_title=y_title, height=height)
+    return lines(data, order=order, y_title=y_title, height=height, legend_below=True)
 
 
 def bar_metric(table: pd.DataFrame, *, metric: str = "rmse", height: int = 220) -> alt.Chart:
