@@ -24,6 +24,12 @@ LAST = -1  # what-if window choice: the last window of the data
 NONE = -2  # saliency: no single window
 
 
+def rkey(run: Any, name: str) -> str:
+    """Widget key for widgets whose range or options depend on the run (horizon, seq_len, scale
+    of the series, worst windows): one key per run, so a stored value always fits the options."""
+    return f"{P}{name}.{run.id}"
+
+
 def _table(run: Any) -> pd.DataFrame:
     return cached(run, ("forecast_table", "test"), lambda: A.forecast_table(run, "test"))
 
@@ -99,7 +105,7 @@ def worst_section(run: Any, y_title: str) -> int | None:
     sa = _states(run)
     traj = sa.frame.merge(worst.table[["window", "rank"]], on="window", how="left")
     event = st.altair_chart(ci.worst_linked(traj, worst.series, evr=sa.pca.explained_variance_ratio, y_title=y_title),
-                            width="content", on_select="rerun", selection_mode=[ci.WINDOW_PICK], key=P + "worst")
+                            width="content", on_select="rerun", selection_mode=[ci.WINDOW_PICK], key=rkey(run, "worst"))
     st.caption("Left: hidden states of all test windows (grey), the worst ones ringed and numbered. Right: their input "
                "(solid), truth (solid) and forecast (dashed). Click a ring or a line to select that window in both "
                "views; double-click clears. Are the worst windows in one region of the state space?")
@@ -116,6 +122,12 @@ def worst_section(run: Any, y_title: str) -> int | None:
     return None if row.empty else int(row["window"].iloc[0])
 
 
+def _keep_valid(key: str, options: dict) -> None:
+    """Forget a stored choice that is no longer offered (e.g. fewer worst windows)."""
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]
+
+
 def _window_options(run: Any, n: int) -> dict[int, str]:
     prep = run.prepared()
     worst = _worst(run, n)
@@ -128,10 +140,11 @@ def _window_options(run: Any, n: int) -> dict[int, str]:
 def saliency_section(run: Any, options: dict[int, str]) -> None:
     h = run.config.horizon
     c1, c2 = st.columns(2)
-    step = c1.selectbox("Forecast step", [0, *range(1, h + 1)], key=P + "sal_step",
+    step = c1.selectbox("Forecast step", [0, *range(1, h + 1)], key=rkey(run, "sal_step"),
                         format_func=lambda k: "all steps (mean)" if k == 0 else f"step {k}")
     win_opts = {NONE: "none", **{k: v for k, v in options.items() if k != LAST}}
-    window = c2.selectbox("Also show one window", list(win_opts), format_func=win_opts.get, key=P + "sal_window")
+    _keep_valid(rkey(run, "sal_window"), win_opts)
+    window = c2.selectbox("Also show one window", list(win_opts), format_func=win_opts.get, key=rkey(run, "sal_window"))
     sal = cached(run, ("saliency", step), lambda: A.saliency_frame(run, step=step or None))
     one = cached(run, ("saliency", step, window), lambda: A.saliency_frame(run, step=step or None, window=window)) \
         if window != NONE else None
@@ -148,16 +161,15 @@ def what_if_section(run: Any, options: dict[int, str], y_title: str) -> None:
     prep = run.prepared()
     L = prep.preprocessor.seq_len
     c0, c1, c2, c3, c4 = st.columns([2, 1, 1, 1, 1])
-    choice = c0.selectbox("Window", list(options), format_func=options.get, key=P + "wi_window")
+    _keep_valid(rkey(run, "wi_window"), options)
+    choice = c0.selectbox("Window", list(options), format_func=options.get, key=rkey(run, "wi_window"))
     anchor = None if choice == LAST else int(prep.test.anchors[choice])
-    a = len(prep.y) - 1 if anchor is None else anchor
-    window_vals = prep.y[a - L + 1 : a + 1]
-    sd = float(np.std(window_vals)) or float(np.std(prep.y)) or 1.0
+    sd = float(np.nanstd(prep.y)) or 1.0  # slider ranges from the whole series: fixed per run
     step = float(f"{sd / 20:.1g}")
     scale = c1.slider("Scale (around the window mean)", 0.0, 3.0, 1.0, 0.05, key=P + "wi_scale")
-    shift = c2.slider(f"Shift ({y_title})", -round(3 * sd, 6), round(3 * sd, 6), 0.0, step, key=P + "wi_shift")
-    spike_lag = c3.slider("Spike: steps before the anchor", 0, L - 1, 0, key=P + "wi_lag")
-    spike = c4.slider(f"Spike size ({y_title})", -round(5 * sd, 6), round(5 * sd, 6), 0.0, step, key=P + "wi_spike")
+    shift = c2.slider(f"Shift ({y_title})", -round(3 * sd, 6), round(3 * sd, 6), 0.0, step, key=rkey(run, "wi_shift"))
+    spike_lag = c3.slider("Spike: steps before the anchor", 0, L - 1, 0, key=rkey(run, "wi_lag"))
+    spike = c4.slider(f"Spike size ({y_title})", -round(5 * sd, 6), round(5 * sd, 6), 0.0, step, key=rkey(run, "wi_spike"))
     basis = _states(run).pca
     key = ("what_if", anchor, round(scale, 6), round(shift, 9), spike_lag, round(spike, 9))
     res = cached(run, key, lambda: A.what_if(run, scale=scale, shift=shift, spike_lag=spike_lag, spike_size=spike,
@@ -218,7 +230,7 @@ with guard("analysing the errors"):
     table = _table(run)
     h = run.config.horizon
     step = st.selectbox("Horizon step for the time, distribution, autocorrelation and calendar views",
-                        list(range(1, h + 1)), key=P + "step", format_func=lambda k: f"{k} step{'s' if k > 1 else ''} ahead")
+                        list(range(1, h + 1)), key=rkey(run, "step"), format_func=lambda k: f"{k} step{'s' if k > 1 else ''} ahead")
     tabs = st.tabs(["Residuals", "By step · regime · calendar", "Worst windows", "Saliency", "What-if",
                     "Recursive vs direct"])
     with tabs[0], guard("drawing the residuals"):

@@ -24,6 +24,12 @@ SPANS = {"test": "test span", "all": "whole series"}
 MAX_GATE_WINDOWS = 400  # windows traced through the explicit cell loop (evenly thinned)
 
 
+def rkey(run: Any, name: str) -> str:
+    """Widget key for widgets whose range or options depend on the run (units, layers, windows,
+    epochs): one key per run, so switching runs never leaves a value outside the new range."""
+    return f"{P}{name}.{run.id}"
+
+
 def _states(run: Any, span: str) -> A.StateAnalysis:
     if span == "test":
         return cached(run, ("states", "test"), lambda: A.state_analysis(run, "test"))
@@ -62,7 +68,7 @@ def trajectory_tab(run: Any, sa: A.StateAnalysis, color_by: str) -> None:
     evr = _states(run, "test").pca.explained_variance_ratio
     if mode.startswith("2-D"):
         event = st.altair_chart(ci.trajectory(sa.frame, color_by, evr=evr), width="stretch", on_select="rerun",
-                                selection_mode=[ci.TRAJ_PICK], key=P + "traj2d")
+                                selection_mode=[ci.TRAJ_PICK], key=rkey(run, "traj2d"))
         st.caption("Each dot is the hidden state at one window's last input step, projected on the first two "
                    "principal components; the grey line joins consecutive windows. Hover for the date, value, "
                    "forecast and error; click a dot to see that window below (double-click clears).")
@@ -95,11 +101,11 @@ def units_tab(run: Any, sa: A.StateAnalysis) -> None:
     c1, c2 = st.columns([1, 2])
     by = c1.radio("Order units by", ["variance", "correlation"], horizontal=True, key=P + "order",
                   format_func=lambda s: "variance" if s == "variance" else "|correlation| with the target")
-    n_units = c2.slider("Units shown", 1, H, min(H, 32), key=P + "n_units") if H > 1 else 1
+    n_units = c2.slider("Units shown", 1, H, min(H, 32), key=rkey(run, "n_units")) if H > 1 else 1
     target = sa.frame["actual"].to_numpy()
     long = A.unit_heatmap_frame(sa.states, sa.frame["time"], target, by=by, max_units=n_units, max_times=600)
     event = st.altair_chart(ci.unit_heatmap(long, height=max(220, min(560, 14 * n_units + 60))), width="stretch",
-                            on_select="rerun", selection_mode=[ci.UNIT_PICK], key=P + "heat")
+                            on_select="rerun", selection_mode=[ci.UNIT_PICK], key=rkey(run, "heat"))
     unit = ci.selected_value(event, ci.UNIT_PICK, "unit")
     if unit is None:
         unit = int(long.loc[long["rank"] == 0, "unit"].iloc[0])
@@ -129,7 +135,7 @@ def gates_tab(run: Any) -> None:
                    "GRU new gate, cell state) beyond ±0.95. A forget/update gate stuck near 1 keeps memory; "
                    "one near 0 forgets at every step.")
     layers = list(range(1, len(trace.layers) + 1))
-    layer = c2.selectbox("Layer", layers, index=len(layers) - 1, key=P + "layer") if len(layers) > 1 else 1
+    layer = c2.selectbox("Layer", layers, index=len(layers) - 1, key=rkey(run, "layer")) if len(layers) > 1 else 1
     with c2:
         st.markdown(f"**Gate values** in layer {layer} (all traced windows, steps and units)")
         st.altair_chart(ci.gate_distributions(A.gate_histogram(trace, layer - 1), height=240), width="stretch")
@@ -151,7 +157,7 @@ def gates_tab(run: Any) -> None:
                    "the window's last input step.")
     st.markdown("**Inside one window**: every gate and state at every input step")
     n = len(rows)
-    pos = st.slider("Test window", 0, max(0, n - 1), n - 1, key=P + "gate_window",
+    pos = st.slider("Test window", 0, max(0, n - 1), n - 1, key=rkey(run, "gate_window"),
                     help="Position among the traced test windows (the last one is the most recent)") if n > 1 else 0
     st.caption(f"Window ending {times[pos]:%Y-%m-%d %H:%M}")
     frame = A.gate_window_frame(trace, pos, layer - 1)
@@ -205,7 +211,7 @@ def evolution_tab(run: Any, color_by: str) -> None:
     labels = {e: ("initial weights" if e == 0 else "final (kept weights)" if e == A.FINAL_EPOCH else f"epoch {e}")
               for e in evo.epochs}
     epoch = st.select_slider("Snapshot", options=evo.epochs, value=evo.epochs[-1], format_func=labels.get,
-                             key=P + "evo_epoch")
+                             key=rkey(run, "evo_epoch"))
     loss = evo.val_losses.get(epoch)
     st.caption(f"{labels[epoch]}" + (f" · validation loss {fmt(loss, 3)}" if loss is not None else "") +
                " · grey: final states" + (f" · replay differs from the run by at most {evo.replay_gap:.2g} in any unit"

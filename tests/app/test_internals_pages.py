@@ -18,12 +18,16 @@ pytestmark = pytest.mark.filterwarnings("ignore:Automatically deduplicated selec
 
 @pytest.fixture(scope="module")
 def tiny_runs() -> dict[str, pipeline.Run]:
-    ds = load_dataset("seattle-weather")
-    base = dict(epochs=2, hidden_size=8, num_layers=1, seq_len=14, horizon=3, patience=0)
+    """lstm on a daily series (weekday/month breakdowns, two layers of gates), gru with
+    log-returns and a multivariate vanilla rnn with differences on a small monthly series."""
+    base = dict(epochs=2, hidden_size=8, num_layers=1, patience=0, batch_size=128)
+    daily, monthly = load_dataset("seattle-weather"), load_dataset("stocks-monthly")
     return {
-        "lstm": pipeline.fit(ds, RunConfig(cell="lstm", num_layers=2, **{k: v for k, v in base.items() if k != "num_layers"})),
-        "gru": pipeline.fit(ds, RunConfig(cell="gru", **base)),
-        "multi": pipeline.fit(ds, RunConfig(cell="rnn", features=["temp_min", "precipitation"], **base)),
+        "lstm": pipeline.fit(daily, RunConfig(cell="lstm", seq_len=14, horizon=3,
+                                              **{**base, "num_layers": 2})),
+        "gru": pipeline.fit(monthly, RunConfig(dataset="stocks-monthly", cell="gru", transform="log_return", **base)),
+        "multi": pipeline.fit(monthly, RunConfig(dataset="stocks-monthly", cell="rnn", transform="diff",
+                                                 features=["aapl", "ibm"], **base)),
     }
 
 
@@ -50,24 +54,28 @@ def test_pages_without_a_run(page: str) -> None:
 
 
 def test_hidden_states_lstm(tiny_runs: dict) -> None:
-    at = open_with("hidden_states", [tiny_runs["lstm"]])
+    run = tiny_runs["lstm"]
+    at = open_with("hidden_states", [run])
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
     assert at.title[0].value == "Hidden states"
     assert any(m.label == "PC1 explains" for m in at.metric)
-    at.radio(key="hs.span").set_value("all").run()
-    at.selectbox(key="hs.color").set_value("error").run()
-    at.radio(key="hs.mode").set_value(at.radio(key="hs.mode").options[1]).run()
+    # several widgets per rerun keeps the test fast
+    at.radio(key="hs.span").set_value("all")
+    at.selectbox(key="hs.color").set_value("error")
+    at.radio(key="hs.mode").set_value(at.radio(key="hs.mode").options[1])
     at.radio(key="hs.order").set_value("correlation").run()
-    at.selectbox(key="hs.gate").set_value("forget").run()
-    at.selectbox(key="hs.layer").set_value(1).run()
+    no_exception(at)
+    at.selectbox(key="hs.gate").set_value("forget")
+    at.selectbox(key=f"hs.layer.{run.id}").set_value(1)
+    at.slider(key=f"hs.gate_window.{run.id}").set_value(0).run()
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
     assert "Saturation" in texts(at)
     # evolution: replay the 2 training epochs and move the slider
     at.button(key="hs.evolve").click().run()
     no_exception(at)
-    slider = at.select_slider(key="hs.evo_epoch")
+    slider = at.select_slider(key=f"hs.evo_epoch.{run.id}")
     slider.set_value(slider.options[0] if isinstance(slider.options[0], int) else 0).run()
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
@@ -84,26 +92,44 @@ def test_hidden_states_gru_and_multivariate(tiny_runs: dict, name: str) -> None:
 
 @pytest.mark.parametrize("name", ["lstm", "gru", "multi"])
 def test_errors_page(tiny_runs: dict, name: str) -> None:
-    at = open_with("errors", [tiny_runs[name]])
+    run = tiny_runs[name]
+    at = open_with("errors", [run])
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
     assert at.title[0].value == "Errors"
     if name == "multi":
         assert any("recursive" in i.value.lower() for i in at.info)  # explained, not computed
         return
-    at.selectbox(key="err.step").set_value(2).run()
-    at.radio(key="err.regime").set_value("trend").run()
-    at.slider(key="err.n_worst").set_value(3).run()
-    at.selectbox(key="err.sal_step").set_value(1).run()
-    at.slider(key="err.wi_scale").set_value(1.5).run()
-    at.slider(key="err.wi_lag").set_value(2).run()
-    windows = at.selectbox(key="err.wi_window").options
+    at.selectbox(key=f"err.step.{run.id}").set_value(2)
+    at.radio(key="err.regime").set_value("trend")
+    at.slider(key="err.n_worst").set_value(3)
+    at.selectbox(key=f"err.sal_step.{run.id}").set_value(1).run()
+    no_exception(at)
+    at.slider(key="err.wi_scale").set_value(1.5)
+    at.slider(key=f"err.wi_lag.{run.id}").set_value(2).run()
+    windows = at.selectbox(key=f"err.wi_window.{run.id}").options
     assert len(windows) == 4  # the last window + 3 worst
     from rnnlab.analysis import worst_windows
 
-    worst = int(worst_windows(tiny_runs[name], 3).table["window"].iloc[0])  # option values are test-window positions
-    at.selectbox(key="err.wi_window").set_value(worst).run()
-    at.selectbox(key="err.sal_window").set_value(worst).run()
+    worst = int(worst_windows(run, 3).table["window"].iloc[0])  # option values are test-window positions
+    at.selectbox(key=f"err.wi_window.{run.id}").set_value(worst)
+    at.selectbox(key=f"err.sal_window.{run.id}").set_value(worst).run()
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
     assert "no edit" not in texts(at)  # the scale edit is described
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_switching_runs(tiny_runs: dict, page: str) -> None:
+    """Widgets whose ranges depend on the run (seq_len, units, windows) survive a run switch."""
+    lstm, gru = tiny_runs["lstm"], tiny_runs["gru"]
+    at = open_with(page, [gru, lstm])  # lstm selected
+    if page == "errors":
+        at.slider(key=f"err.wi_lag.{lstm.id}").set_value(13)  # beyond the gru's seq_len of 12
+    else:
+        at.slider(key=f"hs.n_units.{lstm.id}").set_value(2)
+    at.run()
+    at.selectbox(key="ui.run_select").set_value(gru.id).run()
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert gru.label in at.selectbox(key="ui.run_select").value or at.selectbox(key="ui.run_select").value == gru.id
