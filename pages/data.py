@@ -43,8 +43,9 @@ def _use(ds: Any, spec: dict[str, Any]) -> None:
     state.set_dataset(ds, {**spec, "fingerprint": ds.fingerprint()})
     st.session_state[K_TARGET] = ds.target
     st.session_state[K_FEATURES] = []
-    state.set_config(state.get_config().replace(dataset=ds.name, target=ds.target, features=[],
-                                                time_col=spec.get("time_col")))
+    saved = state.peek_config()  # none yet on a first visit: created after the chart (torch import)
+    if saved is not None:
+        state.set_config(saved.replace(dataset=ds.name, target=ds.target, features=[], time_col=spec.get("time_col")))
 
 
 def _csv_columns(raw: bytes) -> list[str]:
@@ -159,18 +160,19 @@ if ds.warnings:
     st.warning("**What the loader changed**\n\n" + "\n".join(f"- {w}" for w in ds.warnings))
 
 # ----------------------------------------------------------------------------- target and features
-cfg = state.get_config()
+# (read from the widgets and any earlier settings without building a RunConfig yet: that
+# imports torch, which the chart below does not need)
+saved = state.peek_config()
 columns = ds.columns
 if st.session_state.get(K_TARGET) not in columns:
-    st.session_state[K_TARGET] = cfg.target if cfg.target in columns else ds.target
+    st.session_state[K_TARGET] = saved.target if saved is not None and saved.target in columns else ds.target
 c1, c2 = st.columns([1, 2])
 target = c1.selectbox("Target (column to forecast)", columns, key=K_TARGET, persist_state="session")
 feature_options = [c for c in columns if c != target]
-st.session_state[K_FEATURES] = [f for f in st.session_state.get(K_FEATURES, cfg.features) if f in feature_options]
+previous_features = st.session_state.get(K_FEATURES, saved.features if saved is not None else [])
+st.session_state[K_FEATURES] = [f for f in previous_features if f in feature_options]
 features = c2.multiselect("Extra input features", feature_options, key=K_FEATURES, persist_state="session",
                           help="The target's own past is always an input; add other columns the model may use.")
-cfg = cfg.replace(dataset=ds.name, target=target, features=list(features))
-state.set_config(cfg)
 
 selected = None
 with guard("selecting the columns"):
@@ -184,6 +186,9 @@ chart_slot = st.empty()
 series = selected.frame[target].rename("value").reset_index()
 chart_slot.altair_chart(charts.series_with_spans(series, None, y_title=target), width="stretch")
 
+cfg = state.get_config().replace(dataset=ds.name, target=target, features=list(features),
+                                 time_col=state.get_data_spec().get("time_col"))
+state.set_config(cfg)
 summary = None
 with guard("splitting the series"):
     summary = window_summary(ds, cfg)

@@ -6,11 +6,12 @@ runs. Nothing here is shared between sessions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from rnnlab.config import RunConfig
+if TYPE_CHECKING:  # rnnlab.config imports torch (via the model config): keep the first page light
+    from rnnlab.config import RunConfig
 
 # keys
 _DATASET = "rnnlab.dataset"  # rnnlab.data.Dataset currently chosen on the Data page
@@ -46,11 +47,20 @@ def get_data_spec() -> dict[str, Any]:
 
 
 # ---- settings
-def get_config() -> RunConfig:
-    return _get(_CONFIG, RunConfig())
+def get_config() -> "RunConfig":
+    if _CONFIG not in st.session_state:
+        from rnnlab.config import RunConfig
+
+        st.session_state[_CONFIG] = RunConfig()
+    return st.session_state[_CONFIG]
 
 
-def set_config(config: RunConfig) -> None:
+def peek_config() -> "RunConfig | None":
+    """The session's settings if any were made yet (never creates them, never imports torch)."""
+    return st.session_state.get(_CONFIG)
+
+
+def set_config(config: "RunConfig") -> None:
     st.session_state[_CONFIG] = config
 
 

@@ -66,9 +66,9 @@ def _dataset_line() -> str:
     ds = state.get_dataset()
     if ds is None:
         return ""
-    cfg = state.get_config()
-    target = cfg.target or ds.target
-    feats = [f for f in cfg.features if f != target]
+    cfg = state.peek_config()
+    target = (cfg.target if cfg is not None else None) or ds.target
+    feats = [f for f in (cfg.features if cfg is not None else []) if f != target]
     extra = f" + {len(feats)} feature{'s' if len(feats) != 1 else ''}" if feats else ""
     return f"Dataset: **{ds.name}** · target **{target}**{extra}"
 
