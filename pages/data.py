@@ -209,8 +209,7 @@ if summary is not None:
     )
     cols = st.columns(3)
     for col, span in zip(cols, summary["spans"]):
-        col.metric(f"{span['span'].capitalize()} windows", f"{span['windows']:,}",
-                   help=f"{span['rows']:,} rows, {span['start']:%Y-%m-%d} → {span['end']:%Y-%m-%d}")
+        col.metric(f"{span['span'].capitalize()} windows", f"{span['windows']:,}")
         col.caption(f"{span['rows']:,} rows · {span['start']:%Y-%m-%d} → {span['end']:%Y-%m-%d}")
     requested = summary["requested_transform"]
     how = "automatic choice" if requested == "auto" else "set on the Train page"

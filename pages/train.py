@@ -196,7 +196,8 @@ with col_data:
 with col_train:
     st.markdown("##### Training")
     st.number_input("Batch size", 1, 4096, step=16, key=P + "batch_size", persist_state="session")
-    st.number_input("Learning rate", 1e-5, 1.0, step=5e-4, format="%.4f", key=P + "lr", persist_state="session")
+    st.number_input("Learning rate", 1e-5, 1.0, step=5e-4, format="%.5f", key=P + "lr", persist_state="session",
+                    help="Adam step size; 1e-3 to 1e-2 suits most series")
     st.number_input("Max epochs", 1, 2000, step=10, key=P + "epochs", persist_state="session")
     st.number_input("Early-stopping patience", 0, 500, step=1, key=P + "patience", persist_state="session",
                     help="Epochs without validation improvement before stopping (0 = never stop early)")
