@@ -7,8 +7,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import charts, state
-from ui.common import ensure_entry_script, fmt, guard, need_run, transform_words
+from ui import charts
+from ui.common import ensure_entry_script, guard, need_run, transform_words
 from ui.widgets import run_selector
 
 ensure_entry_script()

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts, state
-from ui.common import ensure_entry_script, fmt, guard
+from ui.common import ensure_entry_script, guard
 
 ensure_entry_script()
 
