@@ -106,7 +106,8 @@ def worst_section(run: Any, y_title: str) -> int | None:
     traj = sa.frame.merge(worst.table[["window", "rank"]], on="window", how="left")
     event = st.altair_chart(ci.worst_linked(traj, worst.series, evr=sa.pca.explained_variance_ratio, y_title=y_title),
                             width="content", on_select="rerun", selection_mode=[ci.WINDOW_PICK], key=rkey(run, "worst"))
-    st.caption("Left: hidden states of all test windows (grey), the worst ones ringed and numbered. Right: their input "
+    st.caption("Windows whose forecast periods overlap a worse one are skipped, so each bad event is listed once. "
+               "Left: hidden states of all test windows (grey), the worst ones ringed and numbered. Right: their input "
                "(solid), truth (solid) and forecast (dashed). Click a ring or a line to select that window in both "
                "views; double-click clears. Are the worst windows in one region of the state space?")
     rank = ci.selected_value(event, ci.WINDOW_PICK, "rank")

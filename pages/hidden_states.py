@@ -63,9 +63,23 @@ def _header(run: Any, sa: A.StateAnalysis) -> None:
 
 # ----------------------------------------------------------------------------- tabs
 def trajectory_tab(run: Any, sa: A.StateAnalysis, color_by: str) -> None:
-    mode = st.radio("View", ["2-D (PC1 · PC2)", "3-D (PC1 · PC2 and PC3 · PC2, linked)"], horizontal=True,
+    c1, c2 = st.columns([2, 1])
+    mode = c1.radio("View", ["2-D (PC1 · PC2)", "3-D (PC1 · PC2 and PC3 · PC2, linked)"], horizontal=True,
                     key=P + "mode")
+    n_layers = run.config.num_layers
+    layer = n_layers
+    if n_layers > 1:
+        layer = c2.selectbox("Layer", list(range(1, n_layers + 1)), index=n_layers - 1, key=rkey(run, "traj_layer"),
+                             help="The top layer's state is what the forecast head reads; lower layers are "
+                                  "recomputed with the explicit cell loop and get their own principal components.")
     evr = _states(run, "test").pca.explained_variance_ratio
+    if layer != n_layers:
+        span = sa.span
+        test = cached(run, ("states", "test", layer), lambda: A.state_analysis(run, "test", layer=layer - 1))
+        sa = test if span == "test" else cached(
+            run, ("states", span, layer), lambda: A.state_analysis(run, span, layer=layer - 1, basis=test.pca))
+        evr = test.pca.explained_variance_ratio
+        st.caption(f"Layer {layer}: PC1–PC3 explain " + ", ".join(f"{100 * v:.1f}%" for v in evr) + " of its variance.")
     if mode.startswith("2-D"):
         event = st.altair_chart(ci.trajectory(sa.frame, color_by, evr=evr), width="stretch", on_select="rerun",
                                 selection_mode=[ci.TRAJ_PICK], key=rkey(run, "traj2d"))

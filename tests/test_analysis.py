@@ -276,6 +276,10 @@ def test_analysis_suite_on_runs(runs: dict, name: str) -> None:
     assert set(sa.frame["split"]) == {"test"}
     if not run.config.bidirectional:
         assert np.allclose(sa.states, pipeline.hidden_states(run.model, prep.test.X)[:, -1], atol=1e-6)
+    top = A.state_analysis(run, "test", layer=-1)  # the cell loop's top layer = the model's own states
+    assert np.allclose(top.states, sa.states, atol=1e-5)
+    first = A.state_analysis(run, "test", layer=0)
+    assert first.states.shape == sa.states.shape
     whole = A.state_analysis(run, "all", basis=sa.pca)
     assert {"train", "val", "test", "future"} <= set(whole.frame["split"])
     assert np.isnan(whole.frame["actual"].iloc[-1])
@@ -298,6 +302,9 @@ def test_analysis_suite_on_runs(runs: dict, name: str) -> None:
     assert list(regimes["regime"]) == ["low", "mid", "high"] and regimes["n"].sum() == n * run.config.horizon
     ww = A.worst_windows(run, 3)
     assert list(ww.table["rank"]) == [1, 2, 3] and ww.table["mae"].is_monotonic_decreasing
+    assert np.diff(np.sort(ww.table["anchor"].to_numpy())).min() >= run.config.horizon  # distinct events
+    every = A.worst_windows(run, 3, distinct=False)
+    assert every.table["mae"].iloc[0] == ww.table["mae"].iloc[0] and every.table["mae"].iloc[2] >= ww.table["mae"].iloc[2]
     assert set(ww.series["kind"]) == {"input", "actual", "forecast"}
     first = ww.series[(ww.series["rank"] == 1) & (ww.series["kind"] == "input")]
     a = int(ww.table["anchor"].iloc[0])

@@ -68,6 +68,7 @@ from .states import (
     StateAnalysis,
     TrajectoryRecorder,
     default_epochs,
+    layer_anchor_states,
     linear_probe_r2,
     pca,
     probe_properties,

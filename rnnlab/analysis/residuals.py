@@ -203,16 +203,31 @@ class WorstWindows:
     series: pd.DataFrame  # rank, window, time, offset (steps from the anchor), kind (input | actual | forecast), value
 
 
-def worst_windows(run: "Run", n: int = 5, span: str = "test") -> WorstWindows:
+def worst_windows(run: "Run", n: int = 5, span: str = "test", distinct: bool = True) -> WorstWindows:
     """The ``n`` windows of ``span`` with the largest mean absolute error over the horizon,
-    with their inputs (original units), forecasts and truth for plotting."""
+    with their inputs (original units), forecasts and truth for plotting.
+
+    With ``distinct``, a window is skipped when its forecast period overlaps one already
+    chosen (anchors less than ``horizon`` rows apart), so one bad event is listed once.
+    """
     prep, model = run_parts(run)
     w = span_windows(prep, span)
     pred = predict_original(model, prep.preprocessor, w)  # (n, h)
     mae = _row_nanmean(np.abs(pred - w.y_true))  # (n,)
     mae = np.where(np.isfinite(mae), mae, -np.inf)
-    order = np.argsort(-mae, kind="stable")[: max(0, int(n))]
-    order = order[np.isfinite(mae[order])]
+    ranked = np.argsort(-mae, kind="stable")
+    ranked = ranked[np.isfinite(mae[ranked])]
+    if distinct:
+        h = prep.preprocessor.horizon
+        chosen: list[int] = []
+        for i in ranked:
+            if len(chosen) >= n:
+                break
+            if all(abs(int(w.anchors[i]) - int(w.anchors[j])) >= h for j in chosen):
+                chosen.append(int(i))
+        order = np.asarray(chosen, dtype=np.int64)
+    else:
+        order = ranked[: max(0, int(n))]
     rows = []
     for rank, i in enumerate(order, start=1):
         a = int(w.anchors[i])

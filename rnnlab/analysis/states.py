@@ -101,12 +101,31 @@ class StateAnalysis:
     # actual, step 1), abs_error (mean |error| over the horizon), split, PC1, PC2, PC3
 
 
-def state_analysis(run: "Run", span: str = "test", n_components: int = 3, basis: PCAResult | None = None) -> StateAnalysis:
+def layer_anchor_states(model: RNNForecaster, X: np.ndarray, layer: int, chunk: int = 512) -> np.ndarray:
+    """State of layer ``layer`` (0-based; -1 = top) at each window's anchor: ``(n, H*D)``.
+    Bidirectional layers give the forward direction's last step and the backward one's step 0."""
+    from .cells import trace_cells
+
+    H = model.config.hidden_size
+    out = []
+    for i in range(0, len(X), chunk):
+        h = trace_cells(model, X[i : i + chunk], gates=False).layers[layer].h  # (B, T, H*D)
+        out.append(np.concatenate([h[:, -1, :H], h[:, 0, H:]], axis=1) if model.num_directions == 2 else h[:, -1])
+    return np.concatenate(out) if out else np.empty((0, H * model.num_directions), dtype=np.float32)
+
+
+def state_analysis(run: "Run", span: str = "test", n_components: int = 3, basis: PCAResult | None = None,
+                   layer: int | None = None) -> StateAnalysis:
     """Anchor states of every window of ``span`` (train | val | test | all), projected on their
-    principal components (or on ``basis``), with values, forecasts and errors for colouring."""
+    principal components (or on ``basis``), with values, forecasts and errors for colouring.
+    ``layer``: None = the top layer's state the head reads; an index = that layer's state
+    (from the explicit cell loop)."""
     prep, model = run_parts(run)
     w = span_windows(prep, span)
-    states = anchor_states(model, w.X)  # (n, H*D)
+    if layer is None:
+        states = anchor_states(model, w.X)  # (n, H*D)
+    else:
+        states = layer_anchor_states(model, w.X, layer)
     fit = basis if basis is not None else pca(states, n_components)
     Z = fit.padded(states, 3)  # (n, 3)
     pred = predict_original(model, prep.preprocessor, w)  # (n, h)

@@ -64,8 +64,10 @@ def test_hidden_states_lstm(tiny_runs: dict) -> None:
     at.radio(key="hs.span").set_value("all")
     at.selectbox(key="hs.color").set_value("error")
     at.radio(key="hs.mode").set_value(at.radio(key="hs.mode").options[1])
-    at.radio(key="hs.order").set_value("correlation").run()
+    at.radio(key="hs.order").set_value("correlation")
+    at.selectbox(key=f"hs.traj_layer.{run.id}").set_value(1).run()  # the lower layer, via the cell loop
     no_exception(at)
+    assert any("Layer 1: PC1" in c.value for c in at.caption)
     at.selectbox(key="hs.gate").set_value("forget")
     at.selectbox(key=f"hs.layer.{run.id}").set_value(1)
     at.slider(key=f"hs.gate_window.{run.id}").set_value(0).run()
