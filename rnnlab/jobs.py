@@ -36,6 +36,10 @@ from rnnlab.training import TrainEvent
 log = logging.getLogger(__name__)
 
 STATUSES = ("running", "done", "stopped", "failed")
+# Live validation previews run a forward pass over every validation window in the training
+# thread; they may take at most this share of its time (the wait after a preview is at least
+# (1 - share) / share times what the preview cost), whatever ``preview_interval`` says.
+PREVIEW_MAX_SHARE = 0.05
 
 
 @dataclass
@@ -77,7 +81,7 @@ class TrainingJob:
     ) -> None:
         self.prepared: Prepared = prepare(dataset, config)  # raises RnnlabError on bad settings, before any thread
         self.config = self.prepared.config
-        self.preview_interval = preview_interval  # seconds between live validation forecasts
+        self.preview_interval = preview_interval  # minimum seconds between live validation forecasts
         self.heartbeat_timeout = heartbeat_timeout
         self.on_finish = on_finish
         self.runs_dir = Path(runs_dir) if runs_dir else None
@@ -91,7 +95,7 @@ class TrainingJob:
         self._batch_losses: list[tuple[float, float]] = []
         self._last: TrainEvent | None = None
         self._preview: dict[str, Any] | None = None
-        self._last_preview = 0.0
+        self._next_preview = 0.0  # monotonic time before which no mid-epoch preview is drawn
         self._last_touch = time.monotonic()
         self._t0 = 0.0
         self._model: RNNForecaster | None = None
@@ -145,9 +149,14 @@ class TrainingJob:
             elif ev.kind == "epoch":
                 self._history.append({"epoch": ev.epoch, "train_loss": ev.loss, "val_loss": ev.val_loss, "lr": ev.lr})
         now = time.monotonic()
-        if ev.kind == "epoch" or (ev.kind == "batch" and now - self._last_preview >= self.preview_interval):
-            self._last_preview = now
+        if ev.kind == "epoch" or (ev.kind == "batch" and now >= self._next_preview):
             self._update_preview(ev.epoch)
+            done = time.monotonic()
+            # measured from the end of this preview and scaled by its cost, so previews never take
+            # more than PREVIEW_MAX_SHARE of the training thread (before: a preview slower than
+            # preview_interval ran after every batch and multiplied the epoch time)
+            wait = (done - now) * (1 - PREVIEW_MAX_SHARE) / PREVIEW_MAX_SHARE
+            self._next_preview = done + max(self.preview_interval, wait)
 
     def _update_preview(self, epoch: int) -> None:
         """Validation forecast (first step of each window) in original units."""

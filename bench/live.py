@@ -1,0 +1,171 @@
+"""Training through the dashboard's live path vs headless, interleaved in one process.
+
+* ``headless``: ``pipeline.train(prep, callbacks=[events.append], stop_event=Event())``.
+* ``live``: ``rnnlab.jobs.TrainingJob`` (the dashboard's path: background thread, per-batch
+  callback, live validation preview) with a poller thread that, like the Train page's
+  fragment, calls ``job.touch()`` and ``job.snapshot()`` every 0.5 s and builds the page's
+  two charts (``ui.charts.loss_curves`` and ``ui.charts.live_preview``) down to their
+  Vega-Lite dicts, as Streamlit does before sending them; no browser.
+
+Both arms train the same reference model (sp500, seq_len 60, 1-step target, LSTM 64 x 2,
+batch 64) for the same number of epochs and include the run's evaluation. The job's data
+preparation is done before the clock starts (as for headless). Reported: median seconds
+and the median per-round ratio live / headless (goal: <= 1.25).
+
+    python -m bench.live [--reps 3] [--epochs 2] [--poll 0.5]
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from bench import common
+from bench.speed import reference_prepared
+
+GOAL = 1.25
+
+
+def draw_like_page(snap: Any, target: str) -> int:
+    """What ``pages/train.py::_draw_charts`` computes for one redraw; returns the spec size."""
+    import pandas as pd
+
+    from ui import charts
+
+    history = pd.DataFrame(snap.history, columns=["epoch", "train_loss", "val_loss", "lr"])
+    batches = pd.DataFrame(snap.batch_losses, columns=["epoch", "loss"])
+    specs = [charts.loss_curves(history, batches, best_epoch=snap.best_epoch or None, height=280).to_dict()]
+    pv = snap.preview
+    frame = None if pv is None else pd.DataFrame({"time": pv["time"], "actual": pv["actual"], "forecast": pv["forecast"]})
+    specs.append(charts.live_preview(frame, y_title=target, height=280).to_dict())
+    return sum(len(str(s)) for s in specs)
+
+
+def run_live(job: Any, poll: float, stats: dict[str, Any], draw: bool = True) -> float:
+    """Start ``job``, poll it like a page until it finishes (``draw``: also build the charts);
+    returns wall seconds."""
+    target = job.config.target or ""
+    redraws, draw_s = 0, 0.0
+    done = threading.Event()
+
+    def poller() -> None:
+        nonlocal redraws, draw_s
+        while not done.is_set():
+            t = time.perf_counter()
+            job.touch()
+            snap = job.snapshot()
+            if draw:
+                draw_like_page(snap, target)
+            draw_s += time.perf_counter() - t
+            redraws += 1
+            if snap.finished:
+                break
+            done.wait(poll)
+
+    t0 = time.perf_counter()
+    job.start()
+    th = threading.Thread(target=poller, name="bench-poller", daemon=True)
+    th.start()
+    job.join()
+    elapsed = time.perf_counter() - t0
+    done.set()
+    th.join()
+    if job.status not in ("done", "stopped"):
+        raise RuntimeError(f"live job ended {job.status}: {job.snapshot().message}")
+    stats.setdefault("polls", []).append(redraws)
+    stats.setdefault("poll_seconds", []).append(round(draw_s, 3))
+    return elapsed
+
+
+MODES = {
+    "page": "TrainingJob + poller: touch() + snapshot() + both Train-page charts to Vega-Lite dicts",
+    "snapshot": "TrainingJob + poller: touch() + snapshot() only (the core's share of the live path)",
+}
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    p = common.base_parser(__doc__.splitlines()[0])
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--warmup", type=int, default=0)
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--poll", type=float, default=0.5, help="seconds between polls (snapshot + chart builds)")
+    p.add_argument("--modes", default="page,snapshot", help="comma list of live variants: " + ", ".join(MODES))
+    p.add_argument("--rows", type=int, default=0, help="use only the first ROWS rows of the series (tests)")
+    p.add_argument("--hidden", type=int, default=64)
+    args = p.parse_args(argv)
+    started = time.perf_counter()
+    threads = common.setup_threads(args.threads)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    for m in modes:
+        if m not in MODES:
+            p.error(f"unknown mode {m!r}; choose from {', '.join(MODES)}")
+
+    from rnnlab import pipeline
+    from rnnlab.jobs import TrainingJob
+
+    prep = reference_prepared(args.rows or None, cell="lstm", hidden_size=args.hidden, batch_size=64,
+                              epochs=args.epochs, patience=0)
+    stats: dict[str, dict[str, Any]] = {m: {"previews": []} for m in modes}
+
+    def headless() -> float:
+        events: list = []
+        t = time.perf_counter()
+        pipeline.train(prep, callbacks=[events.append], stop_event=threading.Event())
+        return time.perf_counter() - t
+
+    def live_arm(mode: str):
+        def arm() -> float:
+            job = TrainingJob(prep.dataset, prep.config, heartbeat_timeout=60.0)  # prepares: not timed
+            count = [0]
+            orig = job._update_preview
+
+            def counted(*a: Any, **k: Any) -> None:
+                count[0] += 1
+                orig(*a, **k)
+
+            job._update_preview = counted  # type: ignore[method-assign]
+            try:
+                return run_live(job, args.poll, stats[mode], draw=(mode == "page"))
+            finally:
+                stats[mode]["previews"].append(count[0])
+
+        return arm
+
+    print(f"-- live vs headless: LSTM {args.hidden} x 2, batch 64, {len(prep.train)} windows, {args.epochs} epochs, "
+          f"poll every {args.poll} s", flush=True)
+    arms = {"headless": headless, **{m: live_arm(m) for m in modes}}
+    cpu: dict[str, list[float]] = {}
+    t = common.interleave(arms, reps=args.reps, warmup=args.warmup, cpu=cpu)
+    results, display = {}, []
+    for m in modes:
+        ratios = common.paired_ratios(t[m], t["headless"])
+        st = stats[m]
+        cpu_ratio = common.median(common.paired_ratios(cpu[m], cpu["headless"]))
+        results[m] = {"description": MODES[m], "live_s": common.summary(t[m]), "ratio": common.median(ratios),
+                      "cpu_s": common.summary(cpu[m]), "cpu_ratio": cpu_ratio,
+                      "ratios": [round(r, 4) for r in ratios], "goal": GOAL, "goal_met": common.median(ratios) <= GOAL,
+                      "polls_per_run": st.get("polls", []), "poll_busy_seconds_per_run": st.get("poll_seconds", []),
+                      "previews_per_run": st["previews"]}
+        display.append({"live path": m, "headless s": common.median(t["headless"]), "live s": common.median(t[m]),
+                        "ratio": common.median(ratios), "CPU ratio": cpu_ratio, "polls/run": common.median(st.get("polls", [])),
+                        "poll busy s/run": common.median(st.get("poll_seconds", [])),
+                        "previews/run": common.median(st["previews"]),
+                        "goal <=1.25": "met" if common.median(ratios) <= GOAL else "MISSED"})
+    print()
+    print(common.table(display, title=f"Live (TrainingJob + poller) vs headless (medians of {args.reps} interleaved "
+                                      f"rounds, {threads} torch threads)"))
+    payload = {"threads": threads, "reps": args.reps, "epochs": args.epochs, "poll_interval_s": args.poll,
+               "train_windows": len(prep.train), "val_windows": len(prep.val),
+               "headless_s": common.summary(t["headless"]), "headless_cpu_s": common.summary(cpu["headless"]),
+               "modes": results,
+               "notes": "headless = pipeline.train (training + evaluation); live = TrainingJob started and joined "
+                        "while a poller thread polls every poll_interval_s. 'poll busy' = seconds the poller spent "
+                        "in touch/snapshot/chart building; cpu_ratio compares process CPU seconds (training thread + "
+                        "poller). Data preparation is outside both timings."}
+    common.write_result("live", payload, args.out, started)
+    return payload
+
+
+if __name__ == "__main__":
+    main()

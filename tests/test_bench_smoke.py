@@ -1,0 +1,70 @@
+"""Each benchmark's main() runs on a tiny setting and writes valid JSON (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bench import accuracy, darts_peer, live, malloc, memory, predict, speed
+
+
+def _load(out, name: str) -> dict:
+    doc = json.loads((out / f"{name}.json").read_text())
+    assert doc["benchmark"] == name and doc["date"]
+    m = doc["machine"]
+    assert m["cores"] >= 1 and m["cpu_model"] and m["torch"] and m["torch_threads"] >= 1
+    return doc
+
+
+def test_speed_tiny(tmp_path):
+    speed.main(["--out", str(tmp_path), "--rows", "400", "--hidden", "8", "--reps", "1", "--warmup", "0",
+                "--configs", "lstm64", "--threads", "1"])
+    doc = _load(tmp_path, "speed")
+    r = doc["results"][0]
+    assert r["ratio"] > 0 and r["batch_events_last_epoch"] == r["batches_per_epoch"]
+
+
+def test_live_tiny(tmp_path):
+    live.main(["--out", str(tmp_path), "--rows", "400", "--hidden", "8", "--reps", "1", "--epochs", "1",
+               "--poll", "0.05", "--threads", "1"])
+    doc = _load(tmp_path, "live")
+    assert set(doc["modes"]) == {"page", "snapshot"}
+    assert all(m["ratio"] > 0 for m in doc["modes"].values())
+
+
+def test_predict_tiny(tmp_path):
+    predict.main(["--out", str(tmp_path), "--rows", "300", "--seq-len", "10", "--hidden", "8", "--reps", "1",
+                  "--loop-sample", "20", "--threads", "1"])
+    r = _load(tmp_path, "predict")["results"][0]
+    assert r["hidden_states_shape"][1:] == [10, 8] and r["max_abs_diff_batched_vs_loop"] < 1e-4
+
+
+def test_memory_tiny(tmp_path):
+    memory.main(["--out", str(tmp_path), "--rows", "400", "--epochs", "1", "--runs", "2", "--threads", "1"])
+    doc = _load(tmp_path, "memory")
+    assert doc["one_run"]["peak_rss_mib"] > 0 and len(doc["app"]["runs"]) == 2
+
+
+def test_malloc_tiny(tmp_path):
+    malloc.main(["--out", str(tmp_path), "--rows", "400", "--epochs", "1", "--reps", "1", "--hidden", "8",
+                 "--threads", "1"])
+    doc = _load(tmp_path, "malloc")
+    assert [r["malloc_tuning"] for r in doc["runs"]["untuned"]] == [False]
+
+
+def test_darts_unavailable_is_reported(tmp_path):
+    darts_peer.main(["--out", str(tmp_path), "--darts-python", str(tmp_path / "no-such-python")])
+    doc = _load(tmp_path, "darts_peer")
+    assert doc["available"] is False and doc["reason"]
+
+
+@pytest.mark.parametrize("jobs", ["1"])
+def test_accuracy_tiny(tmp_path, jobs):
+    accuracy.main(["--out", str(tmp_path), "--epochs", "1", "--seeds", "0,1", "--cells", "gru",
+                   "--datasets", "stocks-monthly", "--jobs", jobs])
+    doc = _load(tmp_path, "accuracy")
+    models = {r["model"] for r in doc["table"]}
+    assert models == {"gru", "naive", "seasonal_naive", "linear"}
+    md = (tmp_path / "accuracy.md").read_text()
+    assert "| stocks-monthly |" in md and "seasonal naive" in md
