@@ -18,6 +18,18 @@ from rnnlab.models import ModelConfig, RNNForecaster
 from tests.conftest import make_dataset
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """The models here are tiny: one intra-op thread is as fast, and far steadier when other
+    processes load the machine (idle OpenMP threads spin otherwise)."""
+    from rnnlab._platform import configure_torch_threads
+
+    before = configure_torch_threads()  # sized once per process; later train() calls keep our setting
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 # ----------------------------------------------------------------------------- gate loop parity
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("layers", [1, 2])
@@ -99,16 +111,7 @@ def test_pca_matches_numpy_reference() -> None:
 
 
 # ----------------------------------------------------------------------------- saliency on a copy task
-@pytest.fixture
-def one_thread():
-    """Tiny models train faster (and with steadier timing) on one intra-op thread."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def test_saliency_peaks_at_the_copied_lag(one_thread: None) -> None:
+def test_saliency_peaks_at_the_copied_lag() -> None:
     L, k = 12, 4
     g = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
@@ -133,7 +136,8 @@ def test_saliency_peaks_at_the_copied_lag(one_thread: None) -> None:
 # ----------------------------------------------------------------------------- runs for the rest
 @pytest.fixture(scope="module")
 def runs() -> dict[str, pipeline.Run]:
-    """Tiny trained runs: lstm/level/univariate, gru/diff/univariate, rnn/log_return/multivariate."""
+    """Tiny trained runs: lstm/level/univariate (2 layers), gru/diff/univariate (bidirectional),
+    rnn/log_return/multivariate, lstm/log_return/univariate."""
     rng = np.random.default_rng(0)
     t = np.arange(500)
     sine = 10 + 3 * np.sin(2 * np.pi * t / 25) + np.sin(2 * np.pi * t / 7) + 0.1 * rng.standard_normal(500)
@@ -146,10 +150,11 @@ def runs() -> dict[str, pipeline.Run]:
         "gru": pipeline.fit(make_dataset(walk, "walk"), RunConfig(cell="gru", transform="diff", bidirectional=True, **base)),
         "rnn": pipeline.fit(make_dataset(walk, "walk", extra={"x": extra}),
                             RunConfig(cell="rnn", transform="log_return", features=["x"], **base)),
+        "lstm_log": pipeline.fit(make_dataset(walk, "walk"), RunConfig(cell="lstm", transform="log_return", **base)),
     }
 
 
-@pytest.mark.parametrize("name", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("name", ["lstm", "gru", "rnn", "lstm_log"])
 def test_what_if_identity_and_edits(runs: dict, name: str) -> None:
     run = runs[name]
     prep = run.prepared()
@@ -179,7 +184,7 @@ def test_edit_window_and_invalid_edits(runs: dict) -> None:
         A.what_if(runs["rnn"], shift=-1e6)
 
 
-@pytest.mark.parametrize("name", ["lstm", "gru"])
+@pytest.mark.parametrize("name", ["lstm", "gru", "lstm_log"])
 def test_recursive_horizon_one_equals_direct(runs: dict, name: str) -> None:
     run = runs[name]
     prep = run.prepared()

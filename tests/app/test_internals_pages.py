@@ -16,8 +16,21 @@ PAGES = ("hidden_states", "errors")
 pytestmark = pytest.mark.filterwarnings("ignore:Automatically deduplicated selection parameter")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models: one intra-op thread is as fast and steadier on a loaded machine."""
+    import torch
+
+    from rnnlab._platform import configure_torch_threads
+
+    before = configure_torch_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
-def tiny_runs() -> dict[str, pipeline.Run]:
+def tiny_runs(one_thread: None) -> dict[str, pipeline.Run]:
     """lstm on a daily series (weekday/month breakdowns, two layers of gates), gru with
     log-returns and a multivariate vanilla rnn with differences on a small monthly series."""
     base = dict(epochs=2, hidden_size=8, num_layers=1, patience=0, batch_size=128)
