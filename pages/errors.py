@@ -224,7 +224,7 @@ if run is None:
     need_run()
     st.stop()
 
-from rnnlab import analysis as A  # noqa: E402  (torch: only once a run exists)
+from rnnlab import analysis as A
 
 y_title = run.config.target or "value"
 with guard("analysing the errors"):

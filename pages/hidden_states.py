@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from ui import charts, charts_internals as ci
+from ui import charts
+from ui import charts_internals as ci
 from ui.analysis_cache import cached, peek
 from ui.common import ensure_entry_script, fmt, guard, need_run
 from ui.widgets import run_selector
@@ -219,9 +220,9 @@ def evolution_tab(run: Any, color_by: str) -> None:
     if evo is None:
         if st.button("Record the evolution", key=P + "evolve", icon=":material/play_arrow:"):
             with guard("replaying the training"), st.spinner("Replaying the training…"):
-                evo = cached(run, ("evolution",), lambda: A.record_evolution(run, epochs))
-        if evo is None:
-            return
+                cached(run, ("evolution",), lambda: A.record_evolution(run, epochs))
+                st.rerun()  # draw the slider without the button
+        return
     labels = {e: ("initial weights" if e == 0 else "final (kept weights)" if e == A.FINAL_EPOCH else f"epoch {e}")
               for e in evo.epochs}
     epoch = st.select_slider("Snapshot", options=evo.epochs, value=evo.epochs[-1], format_func=labels.get,
@@ -245,7 +246,7 @@ if run is None:
     need_run()
     st.stop()
 
-from rnnlab import analysis as A  # noqa: E402  (torch: only once a run exists)
+from rnnlab import analysis as A
 
 with guard("computing the hidden states"):
     c1, c2 = st.columns(2)

@@ -14,7 +14,6 @@ from rnnlab import pipeline
 from rnnlab.config import RunConfig
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.models import ModelConfig, RNNForecaster
-
 from tests.conftest import make_dataset
 
 
@@ -143,8 +142,8 @@ def runs() -> dict[str, pipeline.Run]:
     sine = 10 + 3 * np.sin(2 * np.pi * t / 25) + np.sin(2 * np.pi * t / 7) + 0.1 * rng.standard_normal(500)
     walk = 100 + np.cumsum(0.3 + rng.standard_normal(500))
     extra = 5 + np.sin(t / 10) + 0.1 * rng.standard_normal(500)
-    base = dict(dataset="synthetic", seq_len=12, horizon=3, hidden_size=8, num_layers=1, epochs=2, batch_size=64,
-                patience=0, lr=5e-3)
+    base = {"dataset": "synthetic", "seq_len": 12, "horizon": 3, "hidden_size": 8, "num_layers": 1, "epochs": 2, "batch_size": 64,
+                "patience": 0, "lr": 5e-3}
     return {
         "lstm": pipeline.fit(make_dataset(sine, "sine"), RunConfig(cell="lstm", transform="level", num_layers=2, **{k: v for k, v in base.items() if k != "num_layers"})),
         "gru": pipeline.fit(make_dataset(walk, "walk"), RunConfig(cell="gru", transform="diff", bidirectional=True, **base)),

@@ -10,7 +10,8 @@ slider cannot grow memory without bound.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any, Callable, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import streamlit as st
 

@@ -12,7 +12,8 @@ names: :data:`UNIT_PICK` (heatmap unit), :data:`WINDOW_PICK` (worst-window rank)
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -185,8 +186,8 @@ def evolution(frame: pd.DataFrame, epoch: int, *, evr: Sequence[float] | None = 
     ax = _axis_titles(evr)
     final = _thin(frame[frame["epoch"] == final_epoch], MAX_SCATTER)
     now = _with_time_ms(_thin(frame[frame["epoch"] == epoch], MAX_SCATTER))
-    enc = dict(x=alt.X("PC1:Q", title=ax.get("PC1", "PC1") + " · final basis", scale=alt.Scale(domain=xd)),
-               y=alt.Y("PC2:Q", title=ax.get("PC2", "PC2"), scale=alt.Scale(domain=yd)))
+    enc = {"x": alt.X("PC1:Q", title=ax.get("PC1", "PC1") + " · final basis", scale=alt.Scale(domain=xd)),
+               "y": alt.Y("PC2:Q", title=ax.get("PC2", "PC2"), scale=alt.Scale(domain=yd))}
     ghost = alt.Chart(final).mark_circle(size=22, color="#d1d5db", opacity=0.6).encode(**enc)
     path = alt.Chart(now).mark_line(color="#9ca3af", strokeWidth=0.6, opacity=0.5).encode(order="time:T", **enc)
     color = _color(color_by if color_by in now.columns else "time", now)
@@ -403,8 +404,8 @@ def worst_linked(traj: pd.DataFrame, series: pd.DataFrame, *, evr: Sequence[floa
     pick = alt.selection_point(name=WINDOW_PICK, fields=["rank"], on="click", clear="dblclick")
     ax = _axis_titles(evr)
     bg = _thin(traj, MAX_SCATTER)
-    enc = dict(x=alt.X("PC1:Q", title=ax.get("PC1", "PC1"), scale=alt.Scale(zero=False)),
-               y=alt.Y("PC2:Q", title=ax.get("PC2", "PC2"), scale=alt.Scale(zero=False)))
+    enc = {"x": alt.X("PC1:Q", title=ax.get("PC1", "PC1"), scale=alt.Scale(zero=False)),
+               "y": alt.Y("PC2:Q", title=ax.get("PC2", "PC2"), scale=alt.Scale(zero=False))}
     base_pts = alt.Chart(bg).mark_circle(size=20, color="#cbd5e1", opacity=0.7).encode(
         tooltip=_traj_tooltip(bg), **enc)
     worst = traj[traj["rank"].notna()].copy()
@@ -504,8 +505,8 @@ def what_if_trajectory(background: pd.DataFrame, traj: pd.DataFrame, *, evr: Seq
     if traj is None or len(traj) == 0:
         return _empty("no trajectory", height)
     ax = _axis_titles(evr)
-    enc = dict(x=alt.X("PC1:Q", title=ax.get("PC1", "PC1"), scale=alt.Scale(zero=False)),
-               y=alt.Y("PC2:Q", title=ax.get("PC2", "PC2"), scale=alt.Scale(zero=False)))
+    enc = {"x": alt.X("PC1:Q", title=ax.get("PC1", "PC1"), scale=alt.Scale(zero=False)),
+               "y": alt.Y("PC2:Q", title=ax.get("PC2", "PC2"), scale=alt.Scale(zero=False))}
     scale = alt.Scale(domain=["original", "edited"], range=["#9ca3af", SERIES_COLORS["model"]])
     layers = []
     if background is not None and len(background):

@@ -25,7 +25,7 @@ SPANS = ("train", "val", "test", "all")
 DEFAULT_CHUNK = 1024  # windows per forward pass
 
 
-def span_windows(prep: "Prepared", span: str = "test") -> Windows:
+def span_windows(prep: Prepared, span: str = "test") -> Windows:
     """Windows of ``span``: ``train`` / ``val`` / ``test`` as in the run, or ``all`` = every
     anchor of the series whose inputs exist, including the last row (targets beyond the data are NaN)."""
     if span == "all":
@@ -38,7 +38,7 @@ def span_windows(prep: "Prepared", span: str = "test") -> Windows:
     return prep.span(span)
 
 
-def split_labels(prep: "Prepared", anchors: np.ndarray) -> np.ndarray:
+def split_labels(prep: Prepared, anchors: np.ndarray) -> np.ndarray:
     """Split of each window by its first target row ``t + 1``: train | val | test | future."""
     first = np.asarray(anchors, dtype=np.int64) + 1
     sp = prep.split
@@ -74,19 +74,19 @@ def anchor_states(model: RNNForecaster, X: np.ndarray | torch.Tensor, chunk: int
     return torch.cat(outs).numpy() if outs else np.empty((0, width), dtype=np.float32)
 
 
-def target_values(prep: "Prepared") -> np.ndarray:
+def target_values(prep: Prepared) -> np.ndarray:
     """Target in original units, ``(N,)`` float64."""
     return prep.y
 
 
-def window_inputs_original(prep: "Prepared", anchors: np.ndarray) -> np.ndarray:
+def window_inputs_original(prep: Prepared, anchors: np.ndarray) -> np.ndarray:
     """Target values of each window's input rows in original units: ``(n, seq_len)``."""
     L = prep.preprocessor.seq_len
     idx = np.asarray(anchors, dtype=np.int64)[:, None] + np.arange(-L + 1, 1)[None, :]
     return prep.y[idx]
 
 
-def times_of(prep: "Prepared", rows: np.ndarray) -> pd.DatetimeIndex:
+def times_of(prep: Prepared, rows: np.ndarray) -> pd.DatetimeIndex:
     """Timestamps of rows, extending past the end of the data with the inferred step."""
     from rnnlab.pipeline import future_index
 
@@ -97,7 +97,7 @@ def times_of(prep: "Prepared", rows: np.ndarray) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(ext[rows])
 
 
-def run_parts(run: "Run") -> tuple["Prepared", RNNForecaster]:
+def run_parts(run: Run) -> tuple[Prepared, RNNForecaster]:
     """``(prepared, model)`` of a run, with the model in eval mode."""
     prep = run.prepared()
     run.model.eval()

@@ -188,7 +188,7 @@ def trace_cells(model: RNNForecaster | nn.RNNBase, X: np.ndarray | torch.Tensor,
     H = rnn.hidden_size
     layers: list[LayerTrace] = []
     for layer in range(rnn.num_layers):
-        def cat(key: str) -> np.ndarray:
+        def cat(key: str, layer: int = layer) -> np.ndarray:
             if not chunks:
                 return np.empty((0, Xt.shape[1], H * D), dtype=np.float32)
             return np.concatenate([c[layer][key] for c in chunks])

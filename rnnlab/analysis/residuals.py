@@ -6,8 +6,9 @@ Convention everywhere: ``error = forecast - actual`` in original units (positive
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rnnlab.pipeline import Run
 
 
-def forecast_table(run: "Run", span: str = "test") -> pd.DataFrame:
+def forecast_table(run: Run, span: str = "test") -> pd.DataFrame:
     """One row per window and step: window, anchor, anchor_time, target_time, step, actual,
     forecast, naive, error, naive_error (rows whose target lies beyond the data are dropped)."""
     prep, model = run_parts(run)
@@ -50,7 +51,7 @@ def forecast_table(run: "Run", span: str = "test") -> pd.DataFrame:
 
 def _summary(err: np.ndarray, naive_err: np.ndarray | None = None) -> dict[str, float]:
     err = err[np.isfinite(err)]
-    out = {"n": int(len(err)),
+    out = {"n": len(err),
            "mae": float(np.mean(np.abs(err))) if len(err) else float("nan"),
            "rmse": float(np.sqrt(np.mean(err**2))) if len(err) else float("nan"),
            "bias": float(np.mean(err)) if len(err) else float("nan")}
@@ -168,7 +169,7 @@ def error_by_calendar(table: pd.DataFrame, index: pd.DatetimeIndex, by: str, ste
 REGIMES = ("volatility", "trend")
 
 
-def error_by_regime(run: "Run", span: str = "test", kind: str = "volatility", step: int | None = None) -> pd.DataFrame:
+def error_by_regime(run: Run, span: str = "test", kind: str = "volatility", step: int | None = None) -> pd.DataFrame:
     """Errors by terciles of a property of the input window (computed from the past only):
     ``volatility`` (std of changes over the window) -> low / mid / high, ``trend`` (slope over
     the window) -> falling / flat / rising. Columns: regime, lo, hi (tercile bounds of the
@@ -203,7 +204,7 @@ class WorstWindows:
     series: pd.DataFrame  # rank, window, time, offset (steps from the anchor), kind (input | actual | forecast), value
 
 
-def worst_windows(run: "Run", n: int = 5, span: str = "test", distinct: bool = True) -> WorstWindows:
+def worst_windows(run: Run, n: int = 5, span: str = "test", distinct: bool = True) -> WorstWindows:
     """The ``n`` windows of ``span`` with the largest mean absolute error over the horizon,
     with their inputs (original units), forecasts and truth for plotting.
 
@@ -240,7 +241,7 @@ def worst_windows(run: "Run", n: int = 5, span: str = "test", distinct: bool = T
                         series=series)
 
 
-def window_detail(run: "Run", windows: Sequence[int] | np.ndarray, span: str = "test",
+def window_detail(run: Run, windows: Sequence[int] | np.ndarray, span: str = "test",
                   pred: np.ndarray | None = None) -> pd.DataFrame:
     """Input (original units), truth and forecast of the given windows of ``span`` (positions),
     long format: window, time, offset (steps from the anchor), kind (input | actual | forecast), value.

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ from ._common import run_parts, span_windows, times_of
 from .states import PC_COLUMNS, PCAResult
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rnnlab.pipeline import Prepared, Run
+    from rnnlab.pipeline import Run
 
 
 # ----------------------------------------------------------------------------- saliency
@@ -49,7 +50,7 @@ def saliency(model: RNNForecaster, X: np.ndarray | torch.Tensor, steps: Sequence
     return torch.cat(out).numpy() if out else np.empty((0,) + tuple(Xt.shape[1:]), dtype=np.float32)
 
 
-def saliency_frame(run: "Run", span: str = "test", step: int | None = None, window: int | None = None) -> pd.DataFrame:
+def saliency_frame(run: Run, span: str = "test", step: int | None = None, window: int | None = None) -> pd.DataFrame:
     """Saliency per input position and column: position (1 = oldest step), lag (steps before the
     anchor; 0 = last input step), feature, saliency, share (of the total over positions and
     columns). ``step``: 1-based horizon step or ``None`` for the average over all steps;
@@ -120,7 +121,7 @@ def _step_states(model: RNNForecaster, X: np.ndarray) -> np.ndarray:
     return states.numpy()  # (B, T, H*D)
 
 
-def what_if(run: "Run", scale: float = 1.0, shift: float = 0.0, spike_lag: int | None = None,
+def what_if(run: Run, scale: float = 1.0, shift: float = 0.0, spike_lag: int | None = None,
             spike_size: float = 0.0, anchor: int | None = None, basis: PCAResult | None = None) -> WhatIf:
     """Edit the target values of one input window (default: the last window, whose forecast
     lies beyond the data) in original units, push it through the run's fitted preprocessor
@@ -129,8 +130,8 @@ def what_if(run: "Run", scale: float = 1.0, shift: float = 0.0, spike_lag: int |
     top-layer hidden trajectory in the ``basis`` PCA axes (default: PCA of the test-span anchor
     states). Extra feature columns are left unchanged.
     """
-    from .states import pca
     from ._common import anchor_states
+    from .states import pca
 
     prep, model = run_parts(run)
     pre = prep.preprocessor
@@ -224,7 +225,7 @@ def recursive_forecast(model: RNNForecaster, pre: Preprocessor, y: np.ndarray, a
     return out
 
 
-def recursive_vs_direct(run: "Run", span: str = "test", steps: int | None = None) -> RecursiveComparison:
+def recursive_vs_direct(run: Run, span: str = "test", steps: int | None = None) -> RecursiveComparison:
     """Error growth per horizon step of the direct forecast (the model's ``horizon`` outputs) and
     of a recursive forecast (step-1 output fed back as input). Multivariate runs get an
     explanation instead, since their extra inputs have no forecast to feed back."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,14 @@ from rnnlab.models import ModelConfig, RNNForecaster, build_model
 from rnnlab.pipeline import predict_original
 from rnnlab.training import TrainEvent
 
-from ._common import anchor_states, corr_matrix, run_parts, span_windows, split_labels, times_of
+from ._common import (
+    anchor_states,
+    corr_matrix,
+    run_parts,
+    span_windows,
+    split_labels,
+    times_of,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from rnnlab.pipeline import Prepared, Run
@@ -114,7 +122,7 @@ def layer_anchor_states(model: RNNForecaster, X: np.ndarray, layer: int, chunk: 
     return np.concatenate(out) if out else np.empty((0, H * model.num_directions), dtype=np.float32)
 
 
-def state_analysis(run: "Run", span: str = "test", n_components: int = 3, basis: PCAResult | None = None,
+def state_analysis(run: Run, span: str = "test", n_components: int = 3, basis: PCAResult | None = None,
                    layer: int | None = None) -> StateAnalysis:
     """Anchor states of every window of ``span`` (train | val | test | all), projected on their
     principal components (or on ``basis``), with values, forecasts and errors for colouring.
@@ -290,7 +298,7 @@ def linear_probe_r2(states: np.ndarray, target: np.ndarray, ridge: float = 1e-2,
     return float(1 - sse / sst) if sst > 0 else float("nan")
 
 
-def probe_run(run: "Run", span: str = "test", k: int = 3) -> Probing:
+def probe_run(run: Run, span: str = "test", k: int = 3) -> Probing:
     """Which units track level, trend, volatility, direction and seasonal phase (``span`` windows)."""
     prep, model = run_parts(run)
     w = span_windows(prep, span)
@@ -341,7 +349,7 @@ class TrajectoryRecorder:
     epoch ``e``, :data:`FINAL_EPOCH` = the weights kept at the end (best validation epoch).
     """
 
-    def __init__(self, prepared: "Prepared", epochs: Sequence[int] | None = None, span: str = "test",
+    def __init__(self, prepared: Prepared, epochs: Sequence[int] | None = None, span: str = "test",
                  max_windows: int = 2000) -> None:
         self.prepared = prepared
         self.span = span
@@ -360,7 +368,7 @@ class TrajectoryRecorder:
         self.model = build_model(config)
         return self.model
 
-    def attach(self, model: RNNForecaster) -> "TrajectoryRecorder":
+    def attach(self, model: RNNForecaster) -> TrajectoryRecorder:
         self.model = model
         return self
 
@@ -417,7 +425,7 @@ class Evolution:
     recorder: TrajectoryRecorder = field(repr=False)
 
 
-def record_evolution(run: "Run", epochs: Sequence[int] | None = None, span: str = "test",
+def record_evolution(run: Run, epochs: Sequence[int] | None = None, span: str = "test",
                      stop_event: threading.Event | None = None, max_windows: int = 2000) -> Evolution:
     """Replay the run's training (same config, seed and number of epochs) while recording the
     span's anchor states at ``epochs``; all snapshots are projected on the PCA basis of the

@@ -4,12 +4,16 @@ with tiny trained runs (lstm, gru, multivariate), and a few widgets work."""
 from __future__ import annotations
 
 import pytest
+from apptools import (  # tests/app/apptools.py (put on sys.path by conftest)
+    DASHBOARD,
+    RUN_TIMEOUT,
+    no_exception,
+)
 from streamlit.testing.v1 import AppTest
 
 from rnnlab import pipeline
 from rnnlab.config import RunConfig
 from rnnlab.data import load_dataset
-from apptools import DASHBOARD, RUN_TIMEOUT, no_exception  # tests/app/apptools.py (put on sys.path by conftest)
 from ui import state
 
 PAGES = ("hidden_states", "errors")
@@ -33,7 +37,7 @@ def one_thread():
 def tiny_runs(one_thread: None) -> dict[str, pipeline.Run]:
     """lstm on a daily series (weekday/month breakdowns, two layers of gates), gru with
     log-returns and a multivariate vanilla rnn with differences on a small monthly series."""
-    base = dict(epochs=2, hidden_size=8, num_layers=1, patience=0, batch_size=128)
+    base = {"epochs": 2, "hidden_size": 8, "num_layers": 1, "patience": 0, "batch_size": 128}
     daily, monthly = load_dataset("seattle-weather"), load_dataset("stocks-monthly")
     return {
         "lstm": pipeline.fit(daily, RunConfig(cell="lstm", seq_len=14, horizon=3,
