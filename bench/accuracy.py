@@ -22,7 +22,9 @@ Runs are spread over ``--jobs`` worker processes with one torch thread each (on 
 recurrent models two single-threaded processes use two cores better than one process with
 two threads); results do not depend on the number of workers.
 
-Writes ``bench/results/accuracy.json`` and ``bench/results/accuracy.md`` (a README table).
+Writes ``bench/results/accuracy.json`` and ``bench/results/accuracy.md`` (a README table);
+with ``--quick`` or ``--epochs`` the files are ``accuracy-quick.*`` / ``accuracy-capped.*``
+so a quick run never overwrites the full results.
 
     python -m bench.accuracy [--quick | --epochs N] [--seeds 0,1,2] [--datasets a,b] [--jobs 2]
 """
@@ -230,7 +232,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                "epochs_text": epochs_text, "seeds": seeds, "cells": cells, "datasets": datasets, "workers": jobs,
                "threads_per_worker": threads, "table": rows, "rnns_not_beating_baselines": shortfalls,
                "runs": results}
-    path = common.write_result("accuracy", payload, args.out, started)
+    name = {"quick": "accuracy-quick", "capped": "accuracy-capped"}.get(payload["mode"], "accuracy")
+    path = common.write_result(name, payload, args.out, started, benchmark="accuracy")
     m = common.machine()
     md = markdown(rows, shortfalls, {"command": "python -m bench.accuracy" + (" --quick" if args.quick else
                                                                              f" --epochs {epochs}" if epochs else ""),
@@ -238,7 +241,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                      "seeds": ", ".join(map(str, seeds)),
                                      "machine": f"{m['cores']} cores, {m['cpu_model']}, torch {m.get('torch', '?')}, "
                                                 f"{wall:.0f} s"})
-    md_path = args.md or str(path.with_name("accuracy.md"))
+    md_path = args.md or str(path.with_name(name + ".md"))
     with open(md_path, "w") as f:
         f.write(md)
     print(f"wrote {md_path}")

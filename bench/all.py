@@ -5,6 +5,12 @@ benchmark with its own defaults for more rounds. Writes ``bench/results/all.json
 each benchmark's exit status and seconds, and the total.
 
     python -m bench.all [--only speed,live] [--skip darts_peer] [--threads N]
+
+Threads: by default each benchmark uses rnnlab's policy (one torch pool sized to the usable
+cores, 2 here) unless the machine is already busy when bench.all starts (1-minute load
+average >= 1, i.e. another process is using a core): then every benchmark runs with 1 torch thread, because a 2-thread
+OpenMP pool on 2 shared cores stalls at every barrier (epochs 5-10x slower, measured) and
+the suite would neither fit its budget nor give stable ratios. ``--threads N`` forces N.
 """
 
 from __future__ import annotations
@@ -36,12 +42,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     skip = {x.strip() for x in args.skip.split(",") if x.strip()}
     started = time.perf_counter()
     steps = []
+    load = common.load_average()
+    cores = common.machine()["cores_usable"] or 1
+    threads, why = args.threads, "given with --threads" if args.threads else "rnnlab's policy (usable cores)"
+    if not threads and cores > 1 and load and load[0] >= 1.0:
+        threads, why = 1, f"machine busy at start (1-min load {load[0]} on {cores} cores): 1 torch thread"
+    print(f"bench.all: torch threads: {threads or 'policy'} ({why})", flush=True)
     for name, extra in PLAN:
         if (only and name not in only) or name in skip:
             continue
         cmd = [sys.executable, "-m", f"bench.{name}", *extra]
-        if args.threads:
-            cmd += ["--threads", str(args.threads)]
+        if threads:
+            cmd += ["--threads", str(threads)]
         if args.out:
             cmd += ["--out", args.out]
         print(f"\n=== {' '.join(cmd[1:])}  (load {common.load_average()})", flush=True)
@@ -53,7 +65,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print()
     print(common.table([{"benchmark": s["benchmark"], "exit": s["exit"], "seconds": s["seconds"]} for s in steps],
                        title=f"bench.all: {total:.0f} s in total ({total / 60:.1f} min)"))
-    payload = {"steps": steps, "total_seconds": round(total, 1), "budget_seconds": 600,
+    payload = {"steps": steps, "threads": threads or "policy", "threads_reason": why, "load_at_start": load,
+               "total_seconds": round(total, 1), "budget_seconds": 600,
                "within_budget": total <= 600, "failed": [s["benchmark"] for s in steps if s["exit"] != 0]}
     common.write_result("all", payload, args.out, started)
     if payload["failed"]:

@@ -205,14 +205,14 @@ def _clean(obj: Any) -> Any:
 
 
 def write_result(name: str, payload: dict[str, Any], out_dir: Path | str | None = None,
-                 started: float | None = None) -> Path:
+                 started: float | None = None, benchmark: str | None = None) -> Path:
     """Write ``<out_dir>/<name>.json`` (default bench/results) with date and machine added."""
     out = Path(out_dir) if out_dir else RESULTS
     out.mkdir(parents=True, exist_ok=True)
     doc = {
-        "benchmark": name,
+        "benchmark": benchmark or name,
         "date": _dt.datetime.now().isoformat(timespec="seconds"),
-        "command": "python -m bench." + name + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""),
+        "command": "python -m bench." + (benchmark or name) + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else ""),
         "machine": machine(),
         **({"seconds": round(time.perf_counter() - started, 1)} if started is not None else {}),
         **payload,

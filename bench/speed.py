@@ -14,7 +14,9 @@ batch 64, on CPU; plus GRU and vanilla RNN with hidden 128, and the LSTM with ba
   the rnnlab epoch is the validation pass the minimal loop does not do.
 
 The arms alternate in the same process (order rotated every round); the table reports the
-median seconds per epoch and the median of the per-round ratios rnnlab / minimal.
+median seconds per epoch and the median of the per-round ratios rnnlab / minimal (wall and
+process CPU time). A last section times the reference rnnlab epoch with 1 torch thread vs
+the policy's count (``--thread-reps``, 0 to skip).
 
     python -m bench.speed [--reps 5] [--threads N] [--configs lstm64,gru128,rnn128,lstm64-b256]
 """
@@ -152,6 +154,41 @@ def bench_config(name: str, spec: dict[str, Any], reps: int, warmup: int, rows: 
     }
 
 
+def bench_threads(reps: int, rows: int | None, hidden: int | None) -> dict[str, Any]:
+    """The reference config's rnnlab epoch with 1 torch thread vs the policy's count (usable
+    cores), interleaved in the main thread: how much the second thread buys, or costs when
+    other processes compete for the cores."""
+    import torch
+
+    from rnnlab._platform import physical_cores
+    from rnnlab.models import build_model
+    from rnnlab.training import seed_everything
+
+    before = torch.get_num_threads()
+    counts = sorted({1, physical_cores()})
+    prep = reference_prepared(rows, **{**CONFIGS["lstm64"], **({"hidden_size": hidden} if hidden else {})})
+    seed_everything(0)
+    model = build_model(prep.config.model_config(prep.preprocessor.n_features))
+    epoch = rnnlab_epoch_fn(model, prep, [])
+
+    def arm(n: int):
+        def run() -> float:
+            torch.set_num_threads(n)
+            t = time.perf_counter()
+            epoch()
+            return time.perf_counter() - t
+
+        return run
+
+    print(f"-- threads: lstm64 rnnlab epoch with {counts} torch threads (main thread)", flush=True)
+    try:
+        t = common.interleave({f"{n}": arm(n) for n in counts}, reps=reps, warmup=0)
+    finally:
+        torch.set_num_threads(before)
+    return {"threads": counts, "epoch_s": {k: common.summary(v) for k, v in t.items()},
+            "load_average": common.load_average()}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     p = common.base_parser(__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=5, help="interleaved rounds per configuration (after warm-up)")
@@ -159,6 +196,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--configs", default=",".join(CONFIGS), help="comma list of " + ", ".join(CONFIGS))
     p.add_argument("--rows", type=int, default=0, help="use only the first ROWS rows of the series (tests)")
     p.add_argument("--hidden", type=int, default=0, help="override the hidden size (tests)")
+    p.add_argument("--thread-reps", type=int, default=2, help="rounds of the 1-vs-N threads comparison (0: skip)")
     args = p.parse_args(argv)
     started = time.perf_counter()
     threads = common.setup_threads(args.threads)
@@ -174,7 +212,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print()
     print(common.table(display, title=f"Trainer epoch vs minimal loop (medians of {args.reps} interleaved rounds, "
                                       f"{threads} torch threads)"))
-    payload = {"threads": threads, "reps": args.reps, "warmup": args.warmup,
+    thread_cmp = bench_threads(args.thread_reps, args.rows or None, args.hidden or None) if args.thread_reps else None
+    if thread_cmp:
+        print(common.table([{"torch threads": k, "rnnlab s/epoch": v["median"], "min": v["min"], "max": v["max"]}
+                            for k, v in thread_cmp["epoch_s"].items()],
+                           title=f"Threads (lstm64, main thread, load {thread_cmp['load_average']})"))
+    payload = {"threads": threads, "reps": args.reps, "warmup": args.warmup, "thread_comparison": thread_cmp,
                "dataset": "sp500" + (f" (first {args.rows} rows)" if args.rows else ""), "results": rows,
                "notes": "rnnlab = Trainer.fit(epochs=1) with defaults (clip 1.0, plateau schedule, validation pass, "
                         "best-weights copy), callback events.append and a stop Event; minimal = Adam + MSE over "
