@@ -51,7 +51,7 @@ def _train_one(task: dict[str, Any]) -> dict[str, Any]:
     import torch
 
     torch.set_num_threads(int(task.get("threads") or 1))
-    os.environ.setdefault("RNNLAB_THREADS", str(task.get("threads") or 1))
+    os.environ["RNNLAB_THREADS"] = str(task.get("threads") or 1)  # pipeline.train applies it
     from rnnlab import pipeline
     from rnnlab.config import RunConfig
     from rnnlab.data import load_dataset
