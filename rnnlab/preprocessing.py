@@ -159,7 +159,10 @@ def choose_transform(y_train: np.ndarray) -> tuple[str, str]:
     if np.ptp(y) == 0:
         return "level", "constant training span: level"
     res = adf_test(y)
-    test = f"ADF statistic {res.statistic:.2f} vs 5% critical {res.critical_5pct:.2f}"
+    if abs(res.statistic) < 1e6:
+        test = f"ADF statistic {res.statistic:.2f} vs 5% critical {res.critical_5pct:.2f}"
+    else:  # the regression fits exactly (e.g. a noiseless periodic series): the statistic is meaningless in size
+        test = f"ADF regression fits the training span exactly (statistic {res.statistic:.3g})"
     if res.stationary:
         return "level", f"{test}: unit root rejected, the series looks stationary, so the model sees scaled levels"
     positive = bool(np.all(y > 0))

@@ -113,3 +113,10 @@ def test_seq_len_must_be_positive_int(bad):
 def test_log_return_refuses_non_positive_target():
     with pytest.raises(ConfigError, match="strictly positive"):
         Preprocessor("y", transform="log_return", seq_len=3, horizon=1).fit(frame_of(np.linspace(-1, 1, 50)), 35)
+
+
+def test_noiseless_periodic_series_is_level_with_a_readable_reason() -> None:
+    t = np.arange(400)
+    kind, reason = choose_transform(5.0 + np.sin(2 * np.pi * t / 24))
+    assert kind == "level"
+    assert "fits the training span exactly" in reason
