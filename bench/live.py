@@ -6,8 +6,8 @@
 * ``live``: ``rnnlab.jobs.TrainingJob`` (the dashboard's path: background thread, per-batch
   callback, live validation preview) with a poller thread that, like the Train page's
   fragment, calls ``job.touch()`` and ``job.snapshot()`` every 0.5 s and builds the page's
-  two charts (``ui.charts.loss_curves`` and ``ui.charts.live_preview``) down to their
-  Vega-Lite dicts, as Streamlit does before sending them; no browser.
+  two charts (``ui.charts.live_training``: loss curves and validation forecast as Vega-Lite
+  dicts) and what Streamlit makes of them before sending (Arrow datasets, JSON); no browser.
 
 Both arms train the same reference model (sp500, seq_len 60, 1-step target, LSTM 64 x 2,
 batch 64) for the same number of epochs and include the run's evaluation. The job's data
@@ -23,6 +23,7 @@ no charts: the core's own share of the live path).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -33,19 +34,34 @@ from bench.speed import reference_prepared
 GOAL = 1.25
 
 
-def draw_like_page(snap: Any, target: str) -> int:
-    """What ``pages/train.py::_draw_charts`` computes for one redraw; returns the spec size."""
-    import pandas as pd
+def _as_streamlit_sends(spec: dict) -> int:
+    """What ``st.vega_lite_chart(spec, width="stretch")`` does with the dict before sending it
+    (datasets to Arrow, JSON, name stabilisation); returns the message size. Falls back to
+    ``json.dumps`` if Streamlit's internals moved."""
+    try:
+        from streamlit.elements.vega_charts import (
+            _marshall_chart_data,
+            _prepare_vega_lite_spec,
+            _stabilize_vega_json_spec,
+        )
+        from streamlit.proto.VegaLiteChart_pb2 import VegaLiteChart
+    except ImportError:  # pragma: no cover - internal module moved
+        return len(json.dumps(spec, default=str))
+    proto = VegaLiteChart()
+    spec = _prepare_vega_lite_spec(spec, True)
+    _marshall_chart_data(proto, spec)
+    proto.spec = _stabilize_vega_json_spec(json.dumps(spec))
+    return proto.ByteSize()
 
+
+def draw_like_page(snap: Any, target: str) -> int:
+    """What ``pages/train.py::_draw_charts`` computes for one redraw (``ui.charts.live_training``)
+    and what Streamlit makes of the two dicts; returns the message size."""
     from ui import charts
 
-    history = pd.DataFrame(snap.history, columns=["epoch", "train_loss", "val_loss", "lr"])
-    batches = pd.DataFrame(snap.batch_losses, columns=["epoch", "loss"])
-    specs = [charts.loss_curves(history, batches, best_epoch=snap.best_epoch or None, height=280).to_dict()]
-    pv = snap.preview
-    frame = None if pv is None else pd.DataFrame({"time": pv["time"], "actual": pv["actual"], "forecast": pv["forecast"]})
-    specs.append(charts.live_preview(frame, y_title=target, height=280).to_dict())
-    return sum(len(str(s)) for s in specs)
+    specs = charts.live_training(snap.history, snap.batch_losses, snap.preview, best_epoch=snap.best_epoch or None,
+                                 y_title=target, height=280)
+    return sum(_as_streamlit_sends(s) for s in specs)
 
 
 def run_live(job: Any, poll: float, stats: dict[str, Any], draw: bool = True) -> float:
@@ -87,7 +103,7 @@ def run_live(job: Any, poll: float, stats: dict[str, Any], draw: bool = True) ->
 
 
 MODES = {
-    "page": "TrainingJob + poller: touch() + snapshot() + both Train-page charts to Vega-Lite dicts",
+    "page": "TrainingJob + poller: touch() + snapshot() + both Train-page charts as Streamlit sends them",
     "page-1s": "as page, but polling every 1.0 s: the Train page's own refresh (pages/train.py LIVE_REFRESH)",
     "snapshot": "TrainingJob + poller: touch() + snapshot() only (the core's share of the live path)",
 }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from rnnlab.config import RunConfig
@@ -24,8 +23,8 @@ DEFAULTS = RunConfig()
 P = "train."  # widget key prefix
 HEARTBEAT_TIMEOUT = 90.0  # s without a redraw from this session -> the job stops itself (hidden tabs
 # are throttled to about one timer per minute by browsers, so keep this above 60 s)
-LIVE_REFRESH = 1.0  # s between redraws of the live progress line
-CHART_REFRESH = 2.5  # s between redraws of the live charts
+LIVE_REFRESH = 1.0  # s between redraws of the live progress line and charts (the charts are Vega-Lite
+# dicts filled into templates built once: a few ms per redraw, see ui.charts.live_training)
 
 CELLS = {"rnn": "Vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
 SCALINGS = {"standard": "standard (z-score)", "minmax": "min-max [0, 1]", "none": "none"}
@@ -60,28 +59,24 @@ def _status_line(snap: Any) -> str:
 
 
 def _draw_charts(snap: Any, target: str) -> None:
-    history = pd.DataFrame(snap.history, columns=["epoch", "train_loss", "val_loss", "lr"])
-    batches = pd.DataFrame(snap.batch_losses, columns=["epoch", "loss"])
+    loss, preview = charts.live_training(snap.history, snap.batch_losses, snap.preview,
+                                         best_epoch=snap.best_epoch or None, y_title=target, height=280)
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Loss** (train per batch and per epoch, validation per epoch)")
-        st.altair_chart(charts.loss_curves(history, batches, best_epoch=snap.best_epoch or None, height=280),
-                        width="stretch")
+        st.vega_lite_chart(loss, width="stretch")
     with c2:
-        pv = snap.preview
         title = "**Validation forecast** (one step ahead, original units)"
-        if pv is not None:
-            title += f" · epoch {pv['epoch']}"
-            frame = pd.DataFrame({"time": pv["time"], "actual": pv["actual"], "forecast": pv["forecast"]})
-        else:
-            frame = None
+        if snap.preview is not None:
+            title += f" · epoch {snap.preview['epoch']}"
         st.markdown(title)
-        st.altair_chart(charts.live_preview(frame, y_title=target, height=280), width="stretch")
+        st.vega_lite_chart(preview, width="stretch")
 
 
 @st.fragment(run_every=LIVE_REFRESH)
-def live_progress() -> None:
-    """Progress line, redrawn every LIVE_REFRESH s; also the heartbeat and the end detector."""
+def live_panel() -> None:
+    """Progress line, loss curves and validation forecast, redrawn every LIVE_REFRESH s (several
+    times per epoch for long epochs); also the heartbeat and the end detector."""
     job = state.get_job()
     if job is None:
         return
@@ -93,16 +88,7 @@ def live_progress() -> None:
     stopping = job.stop_event.is_set()
     st.progress(min(1.0, max(0.0, snap.progress)),
                 text=("Stopping after this batch… · " if stopping else "Training · ") + _status_line(snap))
-
-
-@st.fragment(run_every=CHART_REFRESH)
-def live_charts() -> None:
-    """Loss curves and validation forecast, redrawn less often (building charts costs CPU
-    that the training thread would rather have)."""
-    job = state.get_job()
-    if job is None:
-        return
-    _draw_charts(job.snapshot(), job.config.target or "")
+    _draw_charts(snap, job.config.target or "")
 
 
 def final_panel(job: Any) -> None:
@@ -263,7 +249,6 @@ job = state.get_job()
 if job is not None:
     st.divider()
     if state.job_running():
-        live_progress()
-        live_charts()
+        live_panel()
     else:
         final_panel(job)

@@ -14,7 +14,9 @@ Conventions shared with ``ui/charts_internals.py``:
 
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+import copy
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -100,16 +102,65 @@ def to_long(df: pd.DataFrame, x: str, columns: Sequence[str], *, var: str = "ser
     cols = [c for c in columns if c in df.columns]
     if not cols:
         return pd.DataFrame({x: pd.Series(dtype=df[x].dtype if x in df else "float"), var: [], value: []})
-    return df[[x, *cols]].melt(id_vars=x, value_vars=cols, var_name=var, value_name=value)
+    n = len(df)  # as DataFrame.melt, several times faster
+    return pd.DataFrame({x: np.tile(df[x].to_numpy(), len(cols)), var: np.repeat(np.array(cols, dtype=object), n),
+                         value: np.concatenate([df[c].to_numpy() for c in cols])})
 
 
-def _empty(message: str, height: int) -> alt.Chart:
-    return (
-        alt.Chart(pd.DataFrame({"text": [message]}))
-        .mark_text(color="#6b7280", fontSize=13)
-        .encode(text="text:N")
-        .properties(height=height, width="container")
-    )
+# ----------------------------------------------------------------------------- Vega-Lite dicts
+# Building an Altair chart and validating its spec costs tens of milliseconds per chart, in
+# the Streamlit thread, holding the GIL. Charts redrawn every second while a model trains
+# (``spec=True`` builders) are built once per layout as a template whose data are named
+# datasets; a redraw deep-copies the template and attaches the new DataFrames. Pass the
+# dict to ``st.vega_lite_chart``: it gets what ``st.altair_chart`` would have sent.
+_TEMPLATES: dict[tuple, dict] = {}
+_MAX_TEMPLATES = 256
+
+
+def vega_lite_dict(chart: alt.TopLevelMixin, *, validate: bool = True) -> dict:
+    """``chart.to_dict()`` as ``st.altair_chart`` makes it: without the default theme's
+    fixed view size (Streamlit renders with theme "none" plus its own theme)."""
+    spec = chart.to_dict(validate=validate)
+    if alt.theme.active == "default":
+        view = spec.get("config", {}).get("view", {})
+        for k, v in alt.theme.get()().get("config", {}).get("view", {}).items():
+            if view.get(k) == v:
+                del view[k]
+        if "view" in spec.get("config", {}) and not view:
+            del spec["config"]["view"]
+        if "config" in spec and not spec["config"]:
+            del spec["config"]
+    return spec
+
+
+def _render(layout: Callable[..., alt.TopLevelMixin], frames: dict[str, pd.DataFrame | None], spec: bool,
+            **options: Any) -> Any:
+    """``layout(**frames, **options)``: the Altair chart, or with ``spec`` its Vega-Lite dict from a
+    template built (and validated) once per ``options`` and set of present frames, with the
+    frames as named datasets. ``options`` must be hashable (tuples, not lists)."""
+    if not spec:
+        return layout(**frames, **options)
+    present = {k: v for k, v in frames.items() if v is not None}
+    key = (layout.__module__, layout.__qualname__, tuple(sorted(options.items())), tuple(present))
+    template = _TEMPLATES.get(key)
+    if template is None:
+        named = {k: (None if v is None else alt.NamedData(name=k)) for k, v in frames.items()}
+        template = vega_lite_dict(layout(**named, **options))
+        if len(_TEMPLATES) >= _MAX_TEMPLATES:
+            _TEMPLATES.clear()
+        _TEMPLATES[key] = template
+    out = copy.deepcopy(template)
+    out["datasets"] = {k: v.reset_index(drop=True) for k, v in present.items()}
+    return out
+
+
+def _empty_layout(text: Any, *, height: int) -> alt.Chart:
+    return (alt.Chart(text).mark_text(color="#6b7280", fontSize=13).encode(text="text:N")
+            .properties(height=height, width="container"))
+
+
+def _empty(message: str, height: int, spec: bool = False) -> Any:
+    return _render(_empty_layout, {"text": pd.DataFrame({"text": [message]})}, spec, height=height)
 
 
 def _time_x(field: str = "time", title: str | None = None) -> alt.X:
@@ -178,51 +229,64 @@ def lines(data: pd.DataFrame, *, x: str = "time", x_type: str = "T", y_title: st
           order: Sequence[str] | None = None, dashed: Sequence[str] = (), max_points: int = MAX_POINTS,
           zoom: bool = True, labels: dict[str, str] | None = None, x_title: str | None = None,
           log_y: bool = False, points: bool = False, integer_x: bool = False,
-          legend_below: bool = False) -> alt.Chart | alt.LayerChart:
+          legend_below: bool = False, spec: bool = False) -> Any:
     """Several named series on one chart: long ``data`` with ``x``, ``series``, ``value``.
 
     ``order`` fixes the legend order (and which series exist); ``dashed`` series are drawn
     dashed (forecasts, baselines). Hovering shows every series' value at that x.
+    ``spec``: return the Vega-Lite dict (cheap; for charts redrawn while training).
     """
+    if data is not None and len(data):
+        data = data.dropna(subset=["value"])
+        if log_y:
+            data = data[data["value"] > 0]
     if data is None or len(data) == 0:
-        return _empty("nothing to show yet", height)
-    data = data.dropna(subset=["value"])
-    if log_y:
-        data = data[data["value"] > 0]
-    if len(data) == 0:
-        return _empty("nothing to show yet", height)
+        return _empty("nothing to show yet", height, spec)
     n_series = max(1, data["series"].nunique())
     per_series = max(500, int(max_points * 2 / n_series)) if n_series > 2 else max_points
     data = downsample(data, per_series, x=x, y="value", group="series")
     names = list(order) if order else list(dict.fromkeys(data["series"]))
-    names = [n for n in names if n in set(data["series"])]
+    codes, present = pd.factorize(data["series"])
+    names = [n for n in names if n in set(present)]
     labels = {**SERIES_LABELS, **(labels or {})}
-    label_order = [labels.get(n, n) for n in names]
-    data = pd.DataFrame({x: data[x].to_numpy(), "series": data["series"].map(lambda s: labels.get(s, s)).to_numpy(),
+    label_order = tuple(labels.get(n, n) for n in names)
+    data = pd.DataFrame({x: data[x].to_numpy(),
+                         "series": np.array([labels.get(s, s) for s in present], dtype=object)[codes],
                          "value": data["value"].to_numpy()})
-    colors = list(color_scale(names).range)
-    label_scale = alt.Scale(domain=label_order, range=colors)
     dashed_labels = {labels.get(n, n) for n in dashed}
+    # tooltip: one row per x with every series as a column
+    wide = data.groupby([x, "series"])["value"].first().unstack("series").reset_index()
+    wide.columns = [str(c) for c in wide.columns]
+    return _render(_lines_layout, {"data": data, "wide": wide}, spec, x=x, x_type=x_type, x_title=x_title,
+                   y_title=y_title, height=height, label_order=label_order, colors=tuple(color_scale(names).range),
+                   dashed=tuple(lbl in dashed_labels for lbl in label_order),
+                   tips=tuple(lbl for lbl in label_order if lbl in wide.columns), zoom=zoom, log_y=log_y,
+                   points=points, integer_x=integer_x, legend_below=legend_below)
+
+
+def _lines_layout(data: Any, wide: Any, *, x: str, x_type: str, x_title: str | None, y_title: str, height: int,
+                  label_order: tuple[str, ...], colors: tuple[str, ...], dashed: tuple[bool, ...],
+                  tips: tuple[str, ...], zoom: bool, log_y: bool, points: bool, integer_x: bool,
+                  legend_below: bool) -> alt.LayerChart:
+    """The layout of :func:`lines` (``data``, ``wide``: DataFrames or named data)."""
+    domain = list(label_order)
     dash = alt.StrokeDash("series:N", legend=None, scale=alt.Scale(
-        domain=label_order, range=[[5, 3] if lbl in dashed_labels else [1, 0] for lbl in label_order]))
+        domain=domain, range=[[5, 3] if d else [1, 0] for d in dashed]))
     xenc = alt.X(f"{x}:{x_type}", title=x_title,
                  axis=alt.Axis(tickMinStep=1, format="d") if x_type == "Q" and integer_x else alt.Axis(labelOverlap=True))
     yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     base = alt.Chart(data).encode(
         x=xenc,
-        y=alt.Y("value:Q", title=y_title or None, scale=yscale),
-        color=alt.Color("series:N", title=None, scale=label_scale, sort=label_order,
+        y=alt.Y("value:Q", title=y_title or None, scale=yscale, axis=_log_axis() if log_y else alt.Undefined),
+        color=alt.Color("series:N", title=None, scale=alt.Scale(domain=domain, range=list(colors)), sort=domain,
                         legend=_legend(legend_below)),
     )
     mark = base.mark_line(strokeWidth=1.6, point=points).encode(strokeDash=dash)
     if zoom:
         mark = mark.add_params(alt.selection_interval(bind="scales", encodings=["x"]))
-    # tooltip: one row per x with every series as a column
-    wide = data.pivot_table(index=x, columns="series", values="value", aggfunc="first").reset_index()
-    wide.columns = [str(c) for c in wide.columns]
     fmt = "%Y-%m-%d %H:%M" if x_type == "T" else None
     tip = [alt.Tooltip(f"{x}:{x_type}", title=x_title or x, **({"format": fmt} if fmt else {}))]
-    tip += [alt.Tooltip(f"{_esc(lbl)}:Q", title=lbl, format=",.4g") for lbl in label_order if lbl in wide.columns]
+    tip += [alt.Tooltip(f"{_esc(lbl)}:Q", title=lbl, format=",.4g") for lbl in tips]
     hover = _hover_rule(wide, x, x_type, tip, height)
     return alt.layer(mark, hover).properties(height=height, width="container")
 
@@ -235,6 +299,11 @@ def _legend(below: bool = False, **kw: object) -> alt.Legend:
     return alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2.5, **kw)
 
 
+def _log_axis() -> alt.Axis:
+    """Log-scale value axes: a few ticks with short labels (Vega labels every 1-2-5 step otherwise)."""
+    return alt.Axis(tickCount=4, format="~g", labelOverlap="greedy")
+
+
 def _esc(field: str) -> str:
     """Escape characters Vega-Lite treats specially in field names."""
     out = field
@@ -245,11 +314,12 @@ def _esc(field: str) -> str:
 
 # ----------------------------------------------------------------------------- training
 def loss_curves(history: pd.DataFrame, batches: pd.DataFrame | None = None, *, best_epoch: int | None = None,
-                height: int = 300, log_y: bool = True) -> alt.Chart | alt.LayerChart:
+                height: int = 300, log_y: bool = True, spec: bool = False) -> Any:
     """Per-epoch train/validation loss (lines + points) over thin per-batch losses.
 
     ``history``: ``epoch``, ``train_loss``, ``val_loss``; ``batches``: ``epoch`` (fractional),
     ``loss``. ``best_epoch`` draws a vertical marker. Log scale by default (MSE spans decades).
+    ``spec``: return the Vega-Lite dict (cheap; for charts redrawn while training).
     """
     parts = []
     if batches is not None and len(batches):
@@ -258,47 +328,63 @@ def loss_curves(history: pd.DataFrame, batches: pd.DataFrame | None = None, *, b
     if history is not None and len(history):
         h = history.rename(columns={"train_loss": "train loss", "val_loss": "validation loss"})
         parts.append(to_long(h, "epoch", ["train loss", "validation loss"]))
-    if not parts:
-        return _empty("loss curves appear after the first batches", height)
-    data = pd.concat(parts, ignore_index=True)
+    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["epoch", "series", "value"])
     data = data[np.isfinite(pd.to_numeric(data["value"], errors="coerce"))]
     if log_y:
         data = data[data["value"] > 0]
     if not len(data):
-        return _empty("loss curves appear after the first batches", height)
-    names = [n for n in ("batch loss", "train loss", "validation loss") if n in set(data["series"])]
-    scale = color_scale(names)
-    y = alt.Y("value:Q", title="loss (scaled MSE)", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False))
+        return _empty("loss curves appear after the first batches", height, spec)
+    names = tuple(n for n in ("batch loss", "train loss", "validation loss") if n in set(data["series"].unique()))
+    batch, ep = data[data["series"] == "batch loss"], data[data["series"] != "batch loss"]
+    best = pd.DataFrame({"epoch": [best_epoch], "label": [f"best epoch {best_epoch}"]}) if best_epoch else None
+    return _render(_loss_layout, {"batch": batch if len(batch) else None, "epochs": ep if len(ep) else None,
+                                  "best": best}, spec, names=names, height=height, log_y=log_y)
+
+
+def _loss_layout(batch: Any, epochs: Any, best: Any, *, names: tuple[str, ...], height: int,
+                 log_y: bool) -> alt.LayerChart:
+    """The layout of :func:`loss_curves` (frames: DataFrames, named data or None)."""
+    y = alt.Y("value:Q", title="loss (scaled MSE)", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
+              axis=_log_axis() if log_y else alt.Undefined)
     x = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1))
-    color = alt.Color("series:N", title=None, scale=scale, sort=names, legend=alt.Legend(orient="top"))
+    color = alt.Color("series:N", title=None, scale=color_scale(names), sort=list(names), legend=alt.Legend(orient="top"))
     layers = []
-    batch = data[data["series"] == "batch loss"]
-    if len(batch):
+    if batch is not None:
         layers.append(alt.Chart(batch).mark_line(strokeWidth=0.8, opacity=0.55).encode(x=x, y=y, color=color))
-    ep = data[data["series"] != "batch loss"]
-    if len(ep):
+    if epochs is not None:
         layers.append(
-            alt.Chart(ep).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=28)).encode(
+            alt.Chart(epochs).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=28)).encode(
                 x=x, y=y, color=color,
                 tooltip=[alt.Tooltip("series:N", title=""), alt.Tooltip("epoch:Q"), alt.Tooltip("value:Q", title="loss", format=".4g")],
             )
         )
-    if best_epoch:
-        layers.append(
-            alt.Chart(pd.DataFrame({"epoch": [best_epoch], "label": [f"best epoch {best_epoch}"]}))
-            .mark_rule(color="#6b7280", strokeDash=[3, 3])
-            .encode(x="epoch:Q", tooltip=["label:N"])
-        )
+    if best is not None:
+        layers.append(alt.Chart(best).mark_rule(color="#6b7280", strokeDash=[3, 3]).encode(x="epoch:Q", tooltip=["label:N"]))
     return alt.layer(*layers).properties(height=height, width="container")
 
 
-def live_preview(preview: pd.DataFrame, *, y_title: str = "", height: int = 300) -> alt.Chart | alt.LayerChart:
-    """Validation span: actual vs the model's one-step-ahead forecast (``time``, ``actual``, ``forecast``)."""
+def live_preview(preview: pd.DataFrame, *, y_title: str = "", height: int = 300, spec: bool = False) -> Any:
+    """Validation span: actual vs the model's one-step-ahead forecast (``time``, ``actual``, ``forecast``).
+    ``spec``: return the Vega-Lite dict (cheap; for charts redrawn while training)."""
     if preview is None or len(preview) == 0:
-        return _empty("the validation forecast appears after the first batches", height)
+        return _empty("the validation forecast appears after the first batches", height, spec)
     long = to_long(preview, "time", ["actual", "forecast"])
     return lines(long, order=["actual", "forecast"], y_title=y_title, height=height,
-                 labels={"forecast": "model (1 step ahead)"})
+                 labels={"forecast": "model (1 step ahead)"}, spec=spec)
+
+
+def live_training(history: Sequence[dict], batch_losses: Sequence[tuple[float, float]], preview: dict | None, *,
+                  best_epoch: int | None = None, y_title: str = "", height: int = 280) -> tuple[dict, dict]:
+    """The Train page's two charts, from a training job's snapshot, as Vega-Lite dicts for
+    ``st.vega_lite_chart`` (a few ms: they are redrawn every second while the model trains):
+    :func:`loss_curves` and :func:`live_preview`. ``history``: dicts with ``epoch``,
+    ``train_loss``, ``val_loss``; ``batch_losses``: (fractional epoch, loss) pairs; ``preview``:
+    ``time``, ``actual``, ``forecast`` arrays or None."""
+    hist = pd.DataFrame(list(history), columns=["epoch", "train_loss", "val_loss"])
+    batches = pd.DataFrame(list(batch_losses), columns=["epoch", "loss"])
+    frame = None if preview is None else pd.DataFrame({k: preview[k] for k in ("time", "actual", "forecast")})
+    return (loss_curves(hist, batches, best_epoch=best_epoch or None, height=height, spec=True),
+            live_preview(frame, y_title=y_title, height=height, spec=True))
 
 
 # ----------------------------------------------------------------------------- predictions
@@ -378,7 +464,8 @@ def compare_losses(history: pd.DataFrame, *, height: int = 320, log_y: bool = Tr
         .mark_line(strokeWidth=1.8, point=alt.OverlayMarkDef(size=20))
         .encode(
             x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("value:Q", title="loss (scaled MSE)", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False)),
+            y=alt.Y("value:Q", title="loss (scaled MSE)", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
+                    axis=_log_axis() if log_y else alt.Undefined),
             color=alt.Color("run:N", title=None, scale=scale, legend=_legend(True)),
             strokeDash=alt.StrokeDash("kind:N", title=None, legend=None,  # the page says: solid validation, dashed train
                                       scale=alt.Scale(domain=["validation", "train"], range=[[1, 0], [5, 3]])),
