@@ -45,7 +45,7 @@ from rnnlab.metrics import (
 )
 from rnnlab.models import ModelConfig, RNNForecaster, build_model
 from rnnlab.preprocessing import Preprocessor, Split, Windows, chronological_split
-from rnnlab.training import Callback, Trainer, TrainResult, seed_everything
+from rnnlab.training import Callback, Trainer, TrainResult, seeded
 
 BASELINES = ("naive", "seasonal_naive", "linear")
 
@@ -368,8 +368,8 @@ def train(prep: Prepared, callbacks: Sequence[Callback] = (), stop_event: thread
     """
     configure_torch_threads()
     cfg = prep.config
-    seed_everything(cfg.seed)
-    model = build(cfg.model_config(prep.preprocessor.n_features))
+    with seeded(cfg.seed):  # atomic seed + init: concurrent jobs cannot draw in between
+        model = build(cfg.model_config(prep.preprocessor.n_features))
     trainer = Trainer(cfg.train_config(), callbacks)
     Xtr, Ytr = prep.tensors("train")
     Xva, Yva = prep.tensors("val")
