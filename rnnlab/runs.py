@@ -89,6 +89,7 @@ def save_run(run: "Run", directory: str | os.PathLike[str]) -> Path:  # noqa: F8
     (disk full, permission denied) leaves no half-written run; it raises :class:`RunError`
     and the in-memory run stays usable.
     """
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     target = Path(directory)
@@ -130,9 +131,9 @@ def save_run(run: "Run", directory: str | os.PathLike[str]) -> Path:  # noqa: F8
             tmp.rmdir()
         else:
             os.replace(tmp, target)
-    except OSError as exc:
+    except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as SafetensorError
         _rmtree(tmp)
-        raise RunError(f"cannot write the run to '{target}': {exc.strerror or exc}") from exc
+        raise RunError(f"cannot write the run to '{target}': {getattr(exc, 'strerror', None) or exc}") from exc
     except RnnlabError:
         _rmtree(tmp)
         raise
