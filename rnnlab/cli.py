@@ -10,7 +10,7 @@ import argparse
 import math
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from rnnlab.errors import RnnlabError
 
@@ -94,6 +94,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise_user(f"--out '{out}' is a file; give a folder for the run")
+    try:  # an unusable --out fails now, not after minutes of training
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise_user(f"cannot create the folder for --out '{out}': {exc.strerror or exc}")
     ds = load_dataset(args.data, time_col=args.time_col)
     cfg = _config_from_args(args)
     prep = prepare(ds, cfg)
@@ -186,11 +190,18 @@ def raise_user(message: str) -> None:
     raise _UserError(message)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one ``error: ...`` line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from rnnlab.config import RunConfig
 
     d = RunConfig()
-    p = argparse.ArgumentParser(prog="python -m rnnlab", description="Train, evaluate and export recurrent forecasters.")
+    p = _Parser(prog="python -m rnnlab", description="Train, evaluate and export recurrent forecasters.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("datasets", help="list the offline built-in datasets").set_defaults(func=cmd_datasets)
 
@@ -238,11 +249,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a usage error (2, one line already printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
     try:
         return int(args.func(args))
-    except RnnlabError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except RnnlabError as exc:  # one line, even when the message quotes a multi-line library error
+        print("error: " + " ".join(str(exc).split("\n")), file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
