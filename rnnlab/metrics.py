@@ -22,7 +22,12 @@ FREQ_SEASON = {"h": 24, "H": 24, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME
 
 def infer_season(freq: str | None) -> int:
     """Season length from a pandas frequency alias: hourly 24, daily 7, business-daily 5,
-    weekly 52, monthly 12, quarterly 4; 1 (no season) when unknown or irregular."""
+    weekly 52, monthly 12, quarterly 4; 1 (no season) when unknown or irregular.
+
+    Trading-day series (stocks: business days that also skip holidays) have no regular pandas
+    frequency; :func:`rnnlab.pipeline.calendar_freq` resolves them to ``"B"``, so their season
+    is 5, a trading week (the seasonal naive repeats the value five trading days earlier, the same
+    weekday unless a holiday intervened), and forecasts beyond the data fall on business days."""
     if not freq:
         return 1
     base = freq.split("-")[0].lstrip("0123456789")

@@ -183,7 +183,7 @@ def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | No
     if cfg.batch_size > len(train_w):
         warnings.append(f"batch_size={cfg.batch_size} is larger than the {len(train_w)} training windows; using {len(train_w)}")
         cfg.batch_size = len(train_w)
-    season = cfg.season if cfg.season is not None else infer_season(ds.freq)
+    season = cfg.season if cfg.season is not None else infer_season(calendar_freq(ds.frame.index, ds.freq))
     cfg.season = _positive_int("season", season)
     y_train = ds.frame[target].to_numpy(np.float64)[: split.train_end]
     cfg.model_config(pre.n_features)  # validate model settings now, not in a background thread
@@ -274,17 +274,64 @@ class Run:
         return pd.DataFrame({"time": times, "step": np.arange(1, len(pred) + 1), "forecast": pred})
 
 
+def _median_step(index: pd.DatetimeIndex) -> pd.Timedelta:
+    step = pd.Series(index).diff().median() if len(index) >= 2 else pd.NaT
+    return pd.Timedelta(days=1) if pd.isna(step) or step <= pd.Timedelta(0) else pd.Timedelta(step)
+
+
+def is_business_daily(index: pd.DatetimeIndex) -> bool:
+    """True for a daily series on business days only, like the trading days of a stock: no
+    Saturday or Sunday, a median step of one day, and at least a week covered (so weekends
+    were skipped, not merely absent). Such series have no regular pandas frequency when
+    holidays are skipped too."""
+    if not isinstance(index, pd.DatetimeIndex) or len(index) < 3 or index[-1] - index[0] < pd.Timedelta(days=7):
+        return False
+    return bool((index.day_of_week < 5).all()) and _median_step(index) == pd.Timedelta(days=1)
+
+
+def calendar_freq(index: pd.DatetimeIndex, freq: str | None = None) -> str | None:
+    """The calendar a series steps on: ``freq`` when given, else the index's regular frequency
+    (``pd.infer_freq``), else ``"B"`` for business days with gaps (trading days that also skip
+    holidays, see :func:`is_business_daily`), else None (irregular).
+
+    It decides the dates of forecasts beyond the data (:func:`future_index`) and the default
+    season (:func:`rnnlab.metrics.infer_season`: ``"B"`` -> 5, a trading week)."""
+    if freq:
+        return freq
+    if isinstance(index, pd.DatetimeIndex) and len(index) >= 3:
+        with warnings.catch_warnings():  # pandas 3 announces an offset return type; both work below
+            warnings.simplefilter("ignore")
+            try:
+                inferred = pd.infer_freq(index)
+            except (TypeError, ValueError):
+                inferred = None
+        if inferred is not None:
+            return str(getattr(inferred, "freqstr", inferred))
+    return "B" if is_business_daily(index) else None
+
+
+# irregular series whose median step is about a month, a quarter or a year step in calendar months
+_MONTHLY_STEPS = ((27, 32, 1), (88, 93, 3), (360, 370, 12))  # (min days, max days, months)
+
+
 def future_index(index: pd.DatetimeIndex, horizon: int) -> pd.DatetimeIndex:
-    """Timestamps of the ``horizon`` steps after ``index`` (inferred frequency or median step)."""
-    with warnings.catch_warnings():  # pandas 3 announces an offset return type; both work below
-        warnings.simplefilter("ignore")
-        freq = pd.infer_freq(index) if len(index) >= 3 else None
+    """Timestamps of the ``horizon`` steps after ``index``, on the series' calendar
+    (:func:`calendar_freq`): its regular frequency; business days for trading-day series, so
+    no forecast falls on a weekend (holidays are not known, so they are not skipped); for
+    other irregular series the median step, in calendar months when it is about a month,
+    quarter or year (month ends stay month ends)."""
+    last = index[-1]
+    freq = calendar_freq(index)
     if freq is not None:
-        return pd.date_range(index[-1], periods=horizon + 1, freq=freq)[1:]
-    step = pd.Series(index).diff().median()
-    if pd.isna(step) or step == pd.Timedelta(0):
-        step = pd.Timedelta(days=1)
-    return pd.DatetimeIndex([index[-1] + step * (k + 1) for k in range(horizon)])
+        return pd.date_range(last, periods=horizon + 1, freq=freq)[1:]
+    step = _median_step(index)
+    days = step / pd.Timedelta(days=1)
+    for lo, hi, months in _MONTHLY_STEPS:
+        if lo <= days <= hi:
+            if index.is_month_end.all():
+                return pd.date_range(last, periods=horizon + 1, freq=f"{months}ME")[1:]
+            return pd.DatetimeIndex([last + pd.DateOffset(months=months * k) for k in range(1, horizon + 1)])
+    return pd.DatetimeIndex([last + step * k for k in range(1, horizon + 1)])
 
 
 def baseline_forecasts(prep: Prepared, linear: LinearAR, windows: Windows) -> dict[str, np.ndarray]:

@@ -73,3 +73,18 @@ def test_linear_ar_recovers_a_linear_rule():
     np.testing.assert_allclose(lin.predict(X), Y, atol=1e-4)
     again = LinearAR.from_dict(lin.to_dict())
     np.testing.assert_array_equal(again.predict(X), lin.predict(X))
+
+
+def test_trading_days_have_a_trading_week_season():
+    """Business days: 5, whether pandas sees a regular "B" index or trading days with holidays
+    (no regular frequency), which pipeline.calendar_freq resolves to "B"."""
+    import pandas as pd
+
+    from rnnlab.pipeline import calendar_freq
+
+    assert infer_season("B") == 5 and infer_season("W-SUN") == 52 and infer_season("QS-OCT") == 4
+    days = pd.bdate_range("2021-01-04", periods=120)
+    holidays = days.delete([10, 50, 90])
+    assert calendar_freq(days) == "B" and pd.infer_freq(holidays) is None and calendar_freq(holidays) == "B"
+    assert infer_season(calendar_freq(holidays)) == 5
+    assert infer_season(calendar_freq(pd.date_range("2021-01-01", periods=60, freq="D"))) == 7

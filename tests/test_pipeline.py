@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rnnlab import pipeline
@@ -102,3 +103,62 @@ def test_seattle_weather_lstm_beats_naive_at_horizon_7():
     ps = run.metrics["per_step"]
     assert ps["model"]["rmse"][6] < ps["naive"]["rmse"][6]
     assert run.metrics["test"]["model"]["rmse"] < run.metrics["test"]["naive"]["rmse"]
+
+
+# ----------------------------------------------------------------------------- calendars of future dates
+def trading_days(n: int, start: str = "2021-01-04") -> pd.DatetimeIndex:
+    """Business days minus a few holidays: no regular pandas frequency, like a stock's trading days."""
+    days = pd.bdate_range(start, periods=n + n // 40 + 1)
+    return days.delete(np.arange(7, len(days), 40))[:n].rename("time")
+
+
+def test_trading_day_series_forecast_on_business_days_with_a_weekly_season(tiny_config):
+    from rnnlab.data import Dataset
+
+    idx = trading_days(600)
+    assert pd.infer_freq(idx) is None and pd.Timedelta(days=2) in set(idx[1:] - idx[:-1])  # mid-week holidays
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"y": 100 + np.cumsum(rng.standard_normal(len(idx)))}, index=idx)
+    ds = Dataset(name="trading", frame=frame, target="y", freq=None)
+    assert pipeline.calendar_freq(idx) == "B" and pipeline.is_business_daily(idx)
+    prep = pipeline.prepare(ds, tiny_config.replace(horizon=7))
+    assert prep.season == 5 and prep.config.season == 5  # a trading week
+    run = pipeline.fit(ds, tiny_config.replace(horizon=7, epochs=1))
+    assert run.metrics["season"] == 5
+    fc = run.forecast()
+    times = pd.DatetimeIndex(fc["time"])
+    assert (times.day_of_week < 5).all() and times[0] > idx[-1]
+    assert list(times) == list(pd.bdate_range(idx[-1], periods=8)[1:])
+    friday = idx[idx.day_of_week == 4][-1]
+    assert pipeline.future_index(idx[idx <= friday], 2)[0] == friday + pd.Timedelta(days=3)  # Monday
+
+
+def test_real_stock_index_is_business_daily():
+    idx = load_dataset("sp500").frame.index
+    assert pipeline.calendar_freq(idx) == "B"
+    assert (pipeline.future_index(idx, 10).day_of_week < 5).all()
+
+
+def test_calendar_frequencies_are_kept():
+    daily = pd.date_range("2022-01-01", periods=30, freq="D")
+    assert pipeline.calendar_freq(daily) == "D"
+    assert pipeline.future_index(daily, 7).equals(pd.date_range(daily[-1], periods=8, freq="D")[1:])  # weekends too
+    monthly = pd.date_range("2020-01-01", periods=24, freq="MS")
+    assert list(pipeline.future_index(monthly, 2)) == [pd.Timestamp("2022-01-01"), pd.Timestamp("2022-02-01")]
+    weekdays_only_briefly = pd.bdate_range("2022-01-03", periods=4).delete(1)  # Mon, Wed, Thu: no weekend yet
+    assert not pipeline.is_business_daily(weekdays_only_briefly)
+    assert pipeline.calendar_freq(weekdays_only_briefly, "D") == "D"  # a known frequency wins
+
+
+def test_irregular_series_get_an_inferred_step():
+    month_ends = pd.DatetimeIndex(["2020-01-31", "2020-02-29", "2020-04-30", "2020-05-31", "2020-06-30"])
+    assert pipeline.calendar_freq(month_ends) is None
+    assert list(pipeline.future_index(month_ends, 3)) == list(pd.to_datetime(["2020-07-31", "2020-08-31", "2020-09-30"]))
+    mid_month = pd.DatetimeIndex(["2020-01-15", "2020-02-15", "2020-04-15", "2020-05-15", "2020-06-15"])
+    assert list(pipeline.future_index(mid_month, 2)) == list(pd.to_datetime(["2020-07-15", "2020-08-15"]))
+    quarters = pd.DatetimeIndex(["2019-01-01", "2019-04-01", "2019-10-01", "2020-01-01", "2020-04-01"])
+    assert pipeline.future_index(quarters, 1)[0] == pd.Timestamp("2020-07-01")
+    hours = pd.DatetimeIndex(["2020-01-01 00:00", "2020-01-01 01:00", "2020-01-01 03:00", "2020-01-01 04:00"])
+    assert list(pipeline.future_index(hours, 2)) == list(pd.to_datetime(["2020-01-01 05:00", "2020-01-01 06:00"]))
+    one = pd.DatetimeIndex(["2020-01-01"])
+    assert pipeline.future_index(one, 1)[0] == pd.Timestamp("2020-01-02")  # no step to infer: one day
