@@ -15,10 +15,11 @@ import streamlit as st
 from rnnlab.errors import DataError, RnnlabError
 from ui import charts, state
 from ui.common import (
-    ensure_entry_script,
     current_dataset,
     dataset_catalogue,
+    ensure_entry_script,
     fetch_yahoo,
+    fmt_duration,
     guard,
     load_builtin,
     load_csv_bytes,
@@ -148,14 +149,14 @@ st.subheader(f"{ds.name}")
 idx = ds.frame.index
 daily = bool(len(idx)) and bool((idx.normalize() == idx).all())
 stamp = "%Y-%m-%d" if daily else "%Y-%m-%d %H:%M"
-m = st.columns(5)
+m = st.columns(3)
 m[0].metric("Rows", f"{len(ds.frame):,}")
 m[1].metric("Columns", len(ds.columns))
 m[2].metric("Frequency", ds.freq or "irregular",
             help="pandas offset alias inferred from the timestamps (D daily, h hourly, MS month start, …); "
                  "trading-day series have no fixed frequency")
-m[3].metric("From", f"{idx[0]:{stamp}}" if len(idx) else "–")
-m[4].metric("To", f"{idx[-1]:{stamp}}" if len(idx) else "–")
+if len(idx):  # dates in a caption: metric-sized timestamps do not fit narrow columns
+    st.caption(f"From **{idx[0]:{stamp}}** to **{idx[-1]:{stamp}}** ({fmt_duration(idx[-1] - idx[0])})")
 if ds.warnings:
     st.warning("**What the loader changed**\n\n" + "\n".join(f"- {w}" for w in ds.warnings))
 

@@ -8,6 +8,7 @@ multi-step forecasts. Every number comes from :mod:`rnnlab.analysis`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -99,18 +100,38 @@ def breakdown_section(run: Any, table: pd.DataFrame, step: int) -> None:
 
 
 def worst_section(run: Any, y_title: str) -> int | None:
-    """Worst windows linked to the trajectory; returns the picked rank's window (or None)."""
+    """Worst windows: hidden states and input / truth / forecast side by side, a click in either
+    picks the window in both; returns the picked rank's window (or None)."""
     n = st.slider("Worst windows", 1, 10, 5, key=P + "n_worst")
     worst = _worst(run, n)
     sa = _states(run)
     traj = sa.frame.merge(worst.table[["window", "rank"]], on="window", how="left")
-    event = st.altair_chart(ci.worst_linked(traj, worst.series, evr=sa.pca.explained_variance_ratio, y_title=y_title),
-                            width="content", on_select="rerun", selection_mode=[ci.WINDOW_PICK], key=rkey(run, "worst"))
+    pick_key = rkey(run, "worst_pick")
+    rank = st.session_state.get(pick_key)
+    if rank not in set(worst.table["rank"].astype(int)):
+        rank = None
+
+    def picker(chart_key: str):
+        def on_select() -> None:
+            value = ci.selected_value(st.session_state.get(chart_key), ci.WINDOW_PICK, "rank")
+            st.session_state[pick_key] = None if value is None else int(value)
+        return on_select
+
+    c1, c2 = st.columns([1, 1.3])
+    with c1:
+        st.markdown("**Hidden states** (test span)")
+        key = rkey(run, "worst_states")
+        st.altair_chart(ci.worst_states(traj, evr=sa.pca.explained_variance_ratio, picked=rank), width="stretch",
+                        on_select=picker(key), selection_mode=[ci.WINDOW_PICK], key=key)
+    with c2:
+        st.markdown("**Input, truth and forecast**")
+        key = rkey(run, "worst_series")
+        st.altair_chart(ci.worst_series(worst.series, y_title=y_title, picked=rank), width="stretch",
+                        on_select=picker(key), selection_mode=[ci.WINDOW_PICK], key=key)
     st.caption("Windows whose forecast periods overlap a worse one are skipped, so each bad event is listed once. "
                "Left: hidden states of all test windows (grey), the worst ones ringed and numbered. Right: their input "
-               "(solid), truth (solid) and forecast (dashed). Click a ring or a line to select that window in both "
+               "(solid), truth (solid) and forecast (dashed). Click a ring or a line to pick that window in both "
                "views; double-click clears. Are the worst windows in one region of the state space?")
-    rank = ci.selected_value(event, ci.WINDOW_PICK, "rank")
     show = worst.table.assign(anchor_time=lambda d: pd.to_datetime(d["anchor_time"]))
     st.dataframe(show, hide_index=True, width="stretch", column_config={
         "rank": "worst #", "window": "test window", "anchor": "anchor row",
@@ -184,13 +205,17 @@ def what_if_section(run: Any, options: dict[int, str], y_title: str) -> None:
         st.altair_chart(ci.what_if_trajectory(_states(run).frame, res.trajectory,
                                               evr=basis.explained_variance_ratio), width="stretch")
     change = res.forecast.assign(change=res.forecast["edited"] - res.forecast["original"])
+    beyond = not change["actual"].notna().any()
+    if beyond:  # the last window: its forecast lies beyond the data, there is nothing to compare with
+        change = change.drop(columns="actual")
     st.dataframe(change, hide_index=True, width="stretch", column_config={
         "time": st.column_config.DatetimeColumn("time", format="YYYY-MM-DD HH:mm"),
         "original": st.column_config.NumberColumn("forecast (original)", format="%.4g"),
         "edited": st.column_config.NumberColumn("forecast (edited)", format="%.4g"),
         "actual": st.column_config.NumberColumn("actual", format="%.4g"),
         "change": st.column_config.NumberColumn("change", format="%+.4g")})
-    st.caption(f"The edited window goes through the run's fitted preprocessor ({prep.preprocessor.transform_} "
+    st.caption(("No actual values: this window's forecast lies beyond the data. " if beyond else "")
+               + f"The edited window goes through the run's fitted preprocessor ({prep.preprocessor.transform_} "
                "transform, training-span scaling), exactly like real data"
                + ("; the extra input columns are left unchanged" if prep.preprocessor.n_features > 1 else "") + ".")
 
@@ -209,8 +234,9 @@ def recursive_section(run: Any) -> None:
         st.dataframe(cmp.per_step[cols], hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="%.4g")
                                     for c in cols if c != "step"})
+    how = re.sub(r"^\s*recursive\s*:\s*", "", cmp.reason, flags=re.IGNORECASE).rstrip(". ")
     st.caption("Direct: the model's head predicts every step at once (how it was trained). Recursive: "
-               f"{cmp.reason}. Recursive errors compound from step to step; direct ones do not, but each step "
+               f"{how}. Recursive errors compound from step to step; direct ones do not, but each step "
                "has its own output to learn.")
 
 

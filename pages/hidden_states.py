@@ -119,7 +119,7 @@ def units_tab(run: Any, sa: A.StateAnalysis) -> None:
     n_units = c2.slider("Units shown", 1, H, min(H, 32), key=rkey(run, "n_units")) if H > 1 else 1
     target = sa.frame["actual"].to_numpy()
     long = A.unit_heatmap_frame(sa.states, sa.frame["time"], target, by=by, max_units=n_units, max_times=600)
-    event = st.altair_chart(ci.unit_heatmap(long, height=max(220, min(560, 14 * n_units + 60))), width="stretch",
+    event = st.altair_chart(ci.unit_heatmap(long), width="stretch",
                             on_select="rerun", selection_mode=[ci.UNIT_PICK], key=rkey(run, "heat"))
     unit = ci.selected_value(event, ci.UNIT_PICK, "unit")
     if unit is None:
@@ -145,7 +145,7 @@ def gates_tab(run: Any) -> None:
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Saturation** per layer and gate")
-        st.altair_chart(ci.saturation_bars(sat, height=110 + 30 * len(sat)), width="stretch")
+        st.altair_chart(ci.saturation_bars(sat), width="stretch")
         st.caption("Sigmoid gates count as saturated below 0.05 or above 0.95, tanh ones (cell candidate, "
                    "GRU new gate, cell state) beyond ±0.95. A forget/update gate stuck near 1 keeps memory; "
                    "one near 0 forgets at every step.")
@@ -153,7 +153,7 @@ def gates_tab(run: Any) -> None:
     layer = c2.selectbox("Layer", layers, index=len(layers) - 1, key=rkey(run, "layer")) if len(layers) > 1 else 1
     with c2:
         st.markdown(f"**Gate values** in layer {layer} (all traced windows, steps and units)")
-        st.altair_chart(ci.gate_distributions(A.gate_histogram(trace, layer - 1), height=240), width="stretch")
+        st.altair_chart(ci.gate_distributions(A.gate_histogram(trace, layer - 1), height=300), width="stretch")
     with st.expander("Saturation table"):
         st.dataframe(sat.style.format({"frac_low": "{:.1%}", "frac_high": "{:.1%}", "frac_saturated": "{:.1%}",
                                        "mean": "{:.3f}", "std": "{:.3f}"}), hide_index=True, width="stretch")
@@ -165,8 +165,7 @@ def gates_tab(run: Any) -> None:
     times = prep.index[prep.test.anchors[rows]]
     long = A.unit_heatmap_frame(values, times, prep.test.y_true[rows, 0], by="variance", max_times=600)
     domain = (0.0, 1.0) if gate in A.SIGMOID_GATES else None
-    st.altair_chart(ci.unit_heatmap(long, height=max(200, min(480, 10 * values.shape[1] + 60)), value_title=gate,
-                                    domain=domain, pickable=False), width="stretch")
+    st.altair_chart(ci.unit_heatmap(long, value_title=gate, domain=domain, pickable=False), width="stretch")
     with g2:
         st.caption("Rows: units (highest variance first); columns: test windows. Colours are the gate value at "
                    "the window's last input step.")
@@ -180,7 +179,7 @@ def gates_tab(run: Any) -> None:
     for i in range(0, len(quantities), 3):
         cols = st.columns(3)
         for col, q in zip(cols, quantities[i : i + 3]):
-            col.altair_chart(ci.window_heatmap(frame, q, height=260), width="stretch")
+            col.altair_chart(ci.window_heatmap(frame, q), width="stretch")
 
 
 def probing_tab(run: Any, span: str) -> None:

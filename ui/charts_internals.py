@@ -5,8 +5,8 @@ never raise on empty frames (they draw a short message instead), thin large fram
 share colours and the ``downsample`` helper with :mod:`ui.charts`.
 
 Selections that pages read back (``st.altair_chart(..., on_select="rerun")``) have fixed
-names: :data:`UNIT_PICK` (heatmap unit), :data:`WINDOW_PICK` (worst-window rank),
-:data:`TRAJ_PICK` (a window in a trajectory).
+names: :data:`UNIT_PICK` (heatmap unit), :data:`WINDOW_PICK` (worst-window rank, in both
+:func:`worst_states` and :func:`worst_series`), :data:`TRAJ_PICK` (a window in a trajectory).
 """
 
 from __future__ import annotations
@@ -123,6 +123,18 @@ def _domain(values: pd.Series, pad: float = 0.05) -> list[float]:
     return [lo - pad * span, hi + pad * span]
 
 
+def _row_px(n_rows: int, *, total: int = 560, lo: int = 8, hi: int = 18) -> int:
+    """Height of each row of a chart with one row per unit or gate: ``total`` px shared by the
+    rows, at least ``lo`` px (many rows make a taller chart) and at most ``hi`` px."""
+    return int(max(lo, min(hi, total / max(1, n_rows))))
+
+
+def _row_axis(px: int, title: str | None = None, **kw: Any) -> alt.Axis:
+    """Row labels: smaller on short rows; Vega drops overlapping ones."""
+    small = px < 12
+    return alt.Axis(title=title, labelFontSize=9 if small else 11, labelOverlap="parity" if small else False, **kw)
+
+
 # ----------------------------------------------------------------------------- trajectories
 def trajectory(frame: pd.DataFrame, color_by: str = "time", *, x: str = "PC1", y: str = "PC2",
                evr: Sequence[float] | None = None, height: int = 480, path: bool = True) -> alt.LayerChart | alt.Chart:
@@ -212,12 +224,12 @@ def _with_time_end(long: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def unit_heatmap(long: pd.DataFrame, *, height: int = 420, value_title: str = "activation",
+def unit_heatmap(long: pd.DataFrame, *, value_title: str = "activation",
                  domain: tuple[float, float] | None = None, pickable: bool = True) -> alt.Chart:
-    """Units (rows, in ``rank`` order) x time heatmap of ``activation``. Click a row to pick a
-    unit (selection :data:`UNIT_PICK`, field ``unit``)."""
+    """Units (rows, in ``rank`` order) x time heatmap of ``activation``; the height grows with the
+    number of units. Click a row to pick a unit (selection :data:`UNIT_PICK`, field ``unit``)."""
     if long is None or len(long) == 0:
-        return _empty("no units to show", height)
+        return _empty("no units to show", 200)
     data = _with_time_end(long)
     data["label"] = "u" + data["unit"].astype(str)
     order = list(dict.fromkeys(data.sort_values("rank")["label"]))
@@ -225,9 +237,10 @@ def unit_heatmap(long: pd.DataFrame, *, height: int = 420, value_title: str = "a
         lim = float(np.nanmax(np.abs(data["activation"]))) or 1.0
         domain = (-lim, lim)
     scheme = "blueorange" if domain[0] < 0 else "viridis"
+    px = _row_px(len(order))
     chart = alt.Chart(data).mark_rect().encode(
         x=alt.X("time:T", title=None, axis=alt.Axis(labelOverlap=True)), x2="time_end:T",
-        y=alt.Y("label:N", title="unit", sort=order, axis=alt.Axis(labelFontSize=9) if len(order) > 24 else alt.Axis()),
+        y=alt.Y("label:N", sort=order, axis=_row_axis(px, "unit")),
         color=alt.Color("activation:Q", title=value_title, scale=alt.Scale(scheme=scheme, domain=list(domain)),
                         legend=alt.Legend(orient="top", gradientLength=220)),
         tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"), alt.Tooltip("label:N", title="unit"),
@@ -236,7 +249,7 @@ def unit_heatmap(long: pd.DataFrame, *, height: int = 420, value_title: str = "a
     if pickable:
         pick = alt.selection_point(name=UNIT_PICK, fields=["unit"], on="click", empty=False)
         chart = chart.add_params(pick).encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.85)))
-    return chart.properties(height=height, width="container")
+    return chart.properties(height=px * len(order) + 100, width="container")  # + legend and time axis
 
 
 def unit_vs_input(frame: pd.DataFrame, unit_label: str, y_title: str, *, height: int = 170) -> alt.VConcatChart | alt.Chart:
@@ -258,22 +271,24 @@ def unit_vs_input(frame: pd.DataFrame, unit_label: str, y_title: str, *, height:
 
 
 # ----------------------------------------------------------------------------- gates
-def saturation_bars(sat: pd.DataFrame, *, height: int = 260) -> alt.Chart:
-    """Stacked share of values saturated low / high per layer and gate."""
+def saturation_bars(sat: pd.DataFrame) -> alt.Chart:
+    """Stacked share of values saturated low / high per layer and gate (one bar per row; the
+    height grows with the number of rows)."""
     if sat is None or len(sat) == 0:
-        return _empty("no gates (a vanilla RNN cell has none)", height)
+        return _empty("no gates (a vanilla RNN cell has none)", 200)
     data = sat.assign(name=lambda d: "L" + d["layer"].astype(str) + " · " + d["gate"])
     long = data.melt(id_vars=["name", "layer", "gate", "range"], value_vars=["frac_low", "frac_high"],
                      var_name="side", value_name="share")
     long["side"] = long["side"].map({"frac_low": "saturated low", "frac_high": "saturated high"})
+    px = _row_px(len(data), total=400, lo=14, hi=26)
     return alt.Chart(long).mark_bar().encode(
-        y=alt.Y("name:N", title=None, sort=list(data["name"]), axis=alt.Axis(labelOverlap=False, labelLimit=200)),
+        y=alt.Y("name:N", sort=list(data["name"]), axis=_row_axis(px, None, labelLimit=200)),
         x=alt.X("share:Q", title="share of values", axis=alt.Axis(format="%"), stack="zero"),
         color=alt.Color("side:N", title=None, scale=alt.Scale(domain=["saturated low", "saturated high"],
                                                               range=["#3b82f6", "#e4572e"]),
                         legend=alt.Legend(orient="top")),
         tooltip=["name:N", "range:N", "side:N", alt.Tooltip("share:Q", format=".1%")],
-    ).properties(height=height, width="container")
+    ).properties(height=px * len(data) + 80, width="container")  # + legend and axis
 
 
 def gate_distributions(hist: pd.DataFrame, *, height: int = 260) -> alt.LayerChart | alt.Chart:
@@ -295,11 +310,12 @@ def gate_distributions(hist: pd.DataFrame, *, height: int = 260) -> alt.LayerCha
     return alt.layer(rules, lines_).properties(height=height, width="container")
 
 
-def window_heatmap(frame: pd.DataFrame, quantity: str, *, height: int = 220, max_units: int = 64) -> alt.Chart:
-    """One quantity (a gate, cell state or hidden) inside one window: unit x step (lag 0 = anchor)."""
+def window_heatmap(frame: pd.DataFrame, quantity: str, *, max_units: int = 64) -> alt.Chart:
+    """One quantity (a gate, cell state or hidden) inside one window: unit x step (lag 0 = anchor);
+    the height grows with the number of units."""
     data = frame[(frame["quantity"] == quantity) & (frame["unit"] < max_units)] if frame is not None else None
     if data is None or len(data) == 0:
-        return _empty(f"no {quantity}", height)
+        return _empty(f"no {quantity}", 200)
     sigmoid = quantity in ("input", "forget", "output", "reset", "update")
     if sigmoid:
         scale = alt.Scale(scheme="viridis", domain=[0, 1])
@@ -307,12 +323,15 @@ def window_heatmap(frame: pd.DataFrame, quantity: str, *, height: int = 220, max
         lim = float(np.nanmax(np.abs(data["value"]))) or 1.0
         lim = 1.0 if quantity in ("cell", "new", "hidden") else lim
         scale = alt.Scale(scheme="blueorange", domain=[-lim, lim])
+    n_units = data["unit"].nunique()
+    px = _row_px(n_units, total=300, lo=5, hi=14)
     return alt.Chart(data).mark_rect().encode(
-        x=alt.X("lag:O", title="steps before the anchor", sort="descending"),
-        y=alt.Y("unit:O", title="unit", axis=alt.Axis(labels=data["unit"].nunique() <= 32)),
+        x=alt.X("lag:O", title="steps before the anchor", sort="descending",
+                axis=alt.Axis(labelAngle=0, labelOverlap="parity")),
+        y=alt.Y("unit:O", axis=_row_axis(px, "unit", labels=px >= 8)),
         color=alt.Color("value:Q", title=quantity, scale=scale, legend=alt.Legend(orient="right", gradientLength=120)),
         tooltip=["unit:O", "lag:O", alt.Tooltip("value:Q", format=".3f")],
-    ).properties(height=height, width="container", title=quantity)
+    ).properties(height=px * n_units + 75, width="container", title=quantity)  # + title and axis
 
 
 def probing_heatmap(corr: pd.DataFrame, *, height: int = 240, max_units: int = 128) -> alt.Chart:
@@ -394,52 +413,80 @@ def model_vs_naive(table: pd.DataFrame, x: str, *, metric: str = "mae", x_title:
     ).properties(height=height, width="container")
 
 
-def worst_linked(traj: pd.DataFrame, series: pd.DataFrame, *, evr: Sequence[float] | None = None,
-                 y_title: str = "", size: int = PANEL) -> alt.HConcatChart | alt.Chart:
-    """Worst windows in the hidden-state trajectory (left, ringed and numbered) linked to their
-    input / truth / forecast (right). Click a ringed point or a line to select that window in
-    both views (selection :data:`WINDOW_PICK`, field ``rank``); double-click clears."""
-    if traj is None or len(traj) == 0 or series is None or len(series) == 0:
-        return _empty("no worst windows", size)
-    pick = alt.selection_point(name=WINDOW_PICK, fields=["rank"], on="click", clear="dblclick")
+_RANK_COLORS = ["#e4572e", "#9333ea", "#0891b2", "#f59e0b", "#65a30d", "#db2777", "#3b82f6", "#ea580c", "#0d9488",
+                "#be123c"]
+
+
+def _rank_scale(ranks: Sequence[int]) -> alt.Scale:
+    ranks = sorted(int(r) for r in ranks)
+    return alt.Scale(domain=ranks, range=(_RANK_COLORS * 5)[: len(ranks)])
+
+
+def _picked(picked: int | None, on: float, off: float) -> Any:
+    """Full ``on`` for the picked worst window (every one when none is picked), ``off`` for the others."""
+    if picked is None:
+        return alt.value(on)
+    return alt.condition(alt.datum.rank == int(picked), alt.value(on), alt.value(off))
+
+
+def _window_click() -> alt.Parameter:
+    """Click selection :data:`WINDOW_PICK` (field ``rank``) for ``st.altair_chart(on_select=...)``;
+    the charts highlight the window the page passes as ``picked``, so both views agree."""
+    return alt.selection_point(name=WINDOW_PICK, fields=["rank"], on="click", clear="dblclick")
+
+
+def worst_states(traj: pd.DataFrame, *, evr: Sequence[float] | None = None, picked: int | None = None,
+                 height: int = PANEL) -> alt.LayerChart | alt.Chart:
+    """Worst windows in the hidden-state trajectory: all test windows grey, the worst ones
+    ringed and numbered (``traj`` has ``rank`` for those). ``picked``: the rank to highlight.
+    Clicking a ring selects :data:`WINDOW_PICK`."""
+    worst = traj[traj["rank"].notna()].copy() if traj is not None and "rank" in traj else None
+    if worst is None or len(worst) == 0:
+        return _empty("no worst windows", height)
     ax = _axis_titles(evr)
     bg = _thin(traj, MAX_SCATTER)
     enc = {"x": alt.X("PC1:Q", title=ax.get("PC1", "PC1"), scale=alt.Scale(zero=False)),
-               "y": alt.Y("PC2:Q", title=ax.get("PC2", "PC2"), scale=alt.Scale(zero=False))}
+           "y": alt.Y("PC2:Q", title=ax.get("PC2", "PC2"), scale=alt.Scale(zero=False))}
     base_pts = alt.Chart(bg).mark_circle(size=20, color="#cbd5e1", opacity=0.7).encode(
         tooltip=_traj_tooltip(bg), **enc)
-    worst = traj[traj["rank"].notna()].copy()
     worst["rank"] = worst["rank"].astype(int)
     worst["label"] = "#" + worst["rank"].astype(str)
-    ranks = sorted(worst["rank"].unique())
-    rank_scale = alt.Scale(domain=ranks, range=(["#e4572e", "#9333ea", "#0891b2", "#f59e0b", "#65a30d", "#db2777",
-                                                 "#3b82f6", "#ea580c", "#0d9488", "#be123c"] * 5)[: len(ranks)])
+    scale = _rank_scale(worst["rank"].unique())
     rings = alt.Chart(worst).mark_point(size=160, strokeWidth=2.5, filled=False).encode(
-        color=alt.Color("rank:O", title="worst #", scale=rank_scale, legend=alt.Legend(orient="top")),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.2)), tooltip=_traj_tooltip(worst), **enc,
-    ).add_params(pick)
+        color=alt.Color("rank:O", title="worst #", scale=scale, legend=alt.Legend(orient="top")),
+        opacity=_picked(picked, 1.0, 0.2), tooltip=_traj_tooltip(worst), **enc,
+    ).add_params(_window_click())
     labels = alt.Chart(worst).mark_text(dx=11, dy=-9, fontSize=11, fontWeight="bold").encode(
-        text="label:N", color=alt.Color("rank:O", scale=rank_scale, legend=None),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.2)), **enc)
-    left = alt.layer(base_pts, rings, labels).properties(width=size, height=size, title="hidden states (test span)")
+        text="label:N", color=alt.Color("rank:O", scale=scale, legend=None), opacity=_picked(picked, 1.0, 0.2), **enc)
+    return alt.layer(base_pts, rings, labels).properties(height=height, width="container")
+
+
+def worst_series(series: pd.DataFrame, *, y_title: str = "", picked: int | None = None,
+                 height: int = PANEL) -> alt.LayerChart | alt.Chart:
+    """Input, truth and forecast of the worst windows (``rank``, ``kind``, ``offset``, ``time``,
+    ``value``), coloured as in :func:`worst_states`. ``picked``: the rank to highlight.
+    Clicking a line selects :data:`WINDOW_PICK`."""
+    if series is None or len(series) == 0:
+        return _empty("no worst windows", height)
     s = series.copy()
     s["rank"] = s["rank"].astype(int)
     s["line"] = s["rank"].astype(str) + "·" + s["kind"]
     right = alt.Chart(s).mark_line(strokeWidth=1.8).encode(
         x=alt.X("offset:Q", title="steps from the anchor (0 = last input)"),
         y=alt.Y("value:Q", title=y_title or "value", scale=alt.Scale(zero=False)),
-        color=alt.Color("rank:O", scale=rank_scale, legend=None),
+        color=alt.Color("rank:O", scale=_rank_scale(s["rank"].unique()), legend=None),
         strokeDash=alt.StrokeDash("kind:N", title=None, scale=alt.Scale(domain=["input", "actual", "forecast"],
                                                                      range=[[1, 0], [1, 0], [5, 3]]),
-                                  legend=alt.Legend(orient="top")),
-        strokeWidth=alt.condition(pick, alt.value(2.2), alt.value(0.8)),
-        opacity=alt.condition(pick, alt.value(1.0), alt.value(0.15)),
+                                  legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2,
+                                                    symbolStrokeColor="#374151")),
+        strokeWidth=_picked(picked, 2.2, 0.8) if picked is not None else alt.value(1.8),
+        opacity=_picked(picked, 1.0, 0.15),
         detail="line:N",
         tooltip=[alt.Tooltip("rank:O", title="worst #"), "kind:N", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"),
                  alt.Tooltip("value:Q", format=",.4g")],
-    ).add_params(pick).properties(width=int(size * 1.3), height=size, title="input, truth and forecast")
+    ).add_params(_window_click())
     anchor = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#9ca3af", strokeDash=[2, 2]).encode(x="x:Q")
-    return alt.hconcat(left, alt.layer(anchor, right))
+    return alt.layer(anchor, right).properties(height=height, width="container")
 
 
 def saliency_chart(sal: pd.DataFrame, seq_len: int, *, height: int = 320, window: pd.DataFrame | None = None) -> alt.LayerChart | alt.Chart:
@@ -451,21 +498,23 @@ def saliency_chart(sal: pd.DataFrame, seq_len: int, *, height: int = 320, window
     feats = list(dict.fromkeys(sal["feature"]))
     colors = [SERIES_COLORS["model"], *["#6366f1", "#0891b2", "#65a30d", "#9333ea", "#ea580c", "#0d9488", "#be123c"] * 4]
     scale = alt.Scale(domain=feats, range=colors[: len(feats)])
-    x = alt.X("lag:Q", title="steps before the anchor (0 = last input step)",
-              scale=alt.Scale(domain=[seq_len + 0.5, -0.5], nice=False, zero=False), axis=alt.Axis(tickMinStep=1))
+    lags = list(range(seq_len - 1, -1, -1))  # oldest input step left, the anchor right
+    x = alt.X("lag:O", title="steps before the anchor (0 = last input step)", scale=alt.Scale(domain=lags),
+              axis=alt.Axis(labelAngle=0, labelOverlap="parity"))
     bars = alt.Chart(sal).mark_bar(opacity=0.8).encode(
         x=x, y=alt.Y("saliency:Q", title="mean |∂ forecast / ∂ input|", stack="zero"),
         color=alt.Color("feature:N", title="input column", scale=scale, legend=alt.Legend(orient="top")),
-        tooltip=["feature:N", "lag:Q", alt.Tooltip("saliency:Q", format=".3g"), alt.Tooltip("share:Q", format=".1%")])
-    start = pd.DataFrame({"lag": [seq_len - 0.5], "label": [f"window start (seq_len = {seq_len})"]})
-    rule = alt.Chart(start).mark_rule(color="#111827", strokeDash=[4, 3]).encode(x="lag:Q", tooltip=["label:N"])
+        tooltip=["feature:N", "lag:O", alt.Tooltip("saliency:Q", format=".3g"), alt.Tooltip("share:Q", format=".1%")])
+    start = pd.DataFrame({"lag": [seq_len - 1], "label": [f"window start (seq_len = {seq_len})"]})
+    edge = alt.X("lag:O", scale=alt.Scale(domain=lags), bandPosition=0)  # the oldest step's left edge
+    rule = alt.Chart(start).mark_rule(color="#111827", strokeDash=[4, 3]).encode(x=edge, tooltip=["label:N"])
     text = alt.Chart(start).mark_text(align="left", dx=4, dy=-6, color="#111827", fontSize=11).encode(
-        x="lag:Q", y=alt.value(10), text="label:N")
+        x=edge, y=alt.value(10), text="label:N")
     layers = [bars, rule, text]
     if window is not None and len(window):
         w = window.groupby("lag", as_index=False)["saliency"].sum()
         layers.append(alt.Chart(w).mark_line(color="#111827", point=True, strokeWidth=1.4).encode(
-            x="lag:Q", y="saliency:Q", tooltip=["lag:Q", alt.Tooltip("saliency:Q", title="this window", format=".3g")]))
+            x=x, y="saliency:Q", tooltip=["lag:O", alt.Tooltip("saliency:Q", title="this window", format=".3g")]))
     return alt.layer(*layers).properties(height=height, width="container")
 
 
@@ -529,7 +578,7 @@ def recursive_chart(per_step: pd.DataFrame, *, metric: str = "mae", height: int 
     if metric == "mae":
         cols["naive_mae"] = "naive"
     long = per_step.rename(columns=cols)[["step", *cols.values()]].melt(id_vars="step", var_name="series", value_name="value")
-    return lines(long, x="step", x_type="O", x_title="horizon step", y_title=metric.upper(),
+    return lines(long, x="step", x_type="Q", integer_x=True, x_title="horizon step", y_title=metric.upper(),
                  order=list(cols.values()), dashed=["naive"], zoom=False, points=True, height=height,
                  labels={"direct": "direct (all steps at once)", "recursive": "recursive (step 1 fed back)",
                          "naive": "naive"})

@@ -166,6 +166,21 @@ def fmt(value: Any, digits: int = 4) -> str:
     return f"{v:,.{digits}g}" if abs(v) < 1e4 else f"{v:,.0f}"
 
 
+def fmt_duration(delta: Any) -> str:
+    """A time span for humans: '4.0 years', '11 months', '365 days', '36 hours', '45 minutes'."""
+    seconds = float(delta.total_seconds()) if hasattr(delta, "total_seconds") else float(delta)
+    days = seconds / 86400
+    if days >= 730:
+        return f"{days / 365.25:.1f} years"
+    if days >= 90:
+        return f"{days / 30.44:.0f} months"
+    if days >= 2:
+        return f"{days:.0f} days"
+    if seconds >= 7200:
+        return f"{seconds / 3600:.0f} hours"
+    return f"{seconds / 60:.0f} minutes"
+
+
 def transform_words(transform: str) -> str:
     return {
         "level": "level (scaled values)",
