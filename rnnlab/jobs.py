@@ -13,6 +13,12 @@ but the machine is never oversubscribed.
 
 Abandoned jobs: with ``heartbeat_timeout`` set, a job whose front end stops calling
 :meth:`touch` (e.g. the browser tab was closed) stops itself and keeps its best weights.
+
+Evolution: with ``record_evolution`` (the default) the trainer also records the test-span
+anchor states at a few epochs, so the finished run carries ``run.evolution`` (saved with it)
+and the Hidden states page needs no replay. Measured cost (``train_info["evolution_seconds"]``):
+0.7-1.2% of the training time for the default config on seattle-weather (11 snapshots of
+213 test windows, 0.25 s in 20-36 s of training on 2 busy cores).
 """
 
 from __future__ import annotations
@@ -20,11 +26,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
-
-import numpy as np
 
 from rnnlab.config import RunConfig
 from rnnlab.data import Dataset
@@ -78,6 +82,7 @@ class TrainingJob:
         heartbeat_timeout: float | None = None,
         on_finish: Callable[[Run], None] | None = None,
         runs_dir: str | Path | None = None,
+        record_evolution: bool = True,
     ) -> None:
         self.prepared: Prepared = prepare(dataset, config)  # raises RnnlabError on bad settings, before any thread
         self.config = self.prepared.config
@@ -85,6 +90,7 @@ class TrainingJob:
         self.heartbeat_timeout = heartbeat_timeout
         self.on_finish = on_finish
         self.runs_dir = Path(runs_dir) if runs_dir else None
+        self.record_evolution = record_evolution
         self.stop_event = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -177,7 +183,8 @@ class TrainingJob:
             return self._model
 
         try:
-            run = train(self.prepared, callbacks=[self._callback], stop_event=self.stop_event, build=capture)
+            run = train(self.prepared, callbacks=[self._callback], stop_event=self.stop_event, build=capture,
+                        record_evolution=self.record_evolution)
             status = "stopped" if run.train_info.get("stop_reason") == "stopped" else "done"
             message = self._message or run.train_info.get("message", "")
             if self.runs_dir is not None:

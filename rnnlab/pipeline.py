@@ -22,7 +22,7 @@ import threading
 import uuid
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,9 @@ from rnnlab.metrics import (
 from rnnlab.models import ModelConfig, RNNForecaster, build_model
 from rnnlab.preprocessing import Preprocessor, Split, Windows, chronological_split
 from rnnlab.training import Callback, Trainer, TrainResult, seeded
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rnnlab.analysis.states import Evolution
 
 BASELINES = ("naive", "seasonal_naive", "linear")
 
@@ -243,6 +246,7 @@ class Run:
     metrics: dict[str, Any] = field(default_factory=dict)  # see evaluate()
     predictions: pd.DataFrame | None = None  # test-span predictions, long format
     meta: dict[str, Any] = field(default_factory=dict)  # id, created, versions, data fingerprint, warnings
+    evolution: Evolution | None = None  # test-span states at a few epochs, when recorded during training
     _prepared: Prepared | None = field(default=None, repr=False)
 
     @property
@@ -406,17 +410,26 @@ def versions() -> dict[str, str]:
 
 
 def train(prep: Prepared, callbacks: Sequence[Callback] = (), stop_event: threading.Event | None = None,
-          build: Callable[[ModelConfig], RNNForecaster] = build_model) -> Run:
+          build: Callable[[ModelConfig], RNNForecaster] = build_model, record_evolution: bool = False) -> Run:
     """Build, seed and train the model on ``prep``; evaluate it. Returns a :class:`Run`.
 
     ``build`` creates the model from its config (a front end may pass a wrapper to keep a
-    handle on the model for live previews). Raises :class:`TrainingError` when training yields no usable weights (diverged at once,
-    or stopped before the first epoch finished).
+    handle on the model for live previews). ``record_evolution``: also record the test-span
+    anchor states at a few epochs (:func:`rnnlab.analysis.default_epochs`, at most 2000 windows)
+    into ``run.evolution``; each snapshot costs about one validation pass. Raises
+    :class:`TrainingError` when training yields no usable weights (diverged at once, or stopped
+    before the first epoch finished).
     """
     configure_torch_threads()
     cfg = prep.config
     with seeded(cfg.seed):  # atomic seed + init: concurrent jobs cannot draw in between
         model = build(cfg.model_config(prep.preprocessor.n_features))
+    recorder = None
+    if record_evolution:
+        from rnnlab.analysis.states import TrajectoryRecorder
+
+        recorder = TrajectoryRecorder(prep).attach(model)
+        callbacks = [*callbacks, recorder]
     trainer = Trainer(cfg.train_config(), callbacks)
     Xtr, Ytr = prep.tensors("train")
     Xva, Yva = prep.tensors("val")
@@ -429,6 +442,12 @@ def train(prep: Prepared, callbacks: Sequence[Callback] = (), stop_event: thread
     warnings = list(prep.warnings)
     if result.stop_reason == "diverged":
         warnings.append(result.message)
+    train_info = {"stop_reason": result.stop_reason, "message": result.message, "best_epoch": result.best_epoch,
+                  "best_val_loss": result.best_val_loss, "seconds": result.seconds,
+                  "n_parameters": model.n_parameters(), "n_train_windows": len(prep.train),
+                  "n_val_windows": len(prep.val), "torch_threads": torch.get_num_threads()}
+    if recorder is not None:
+        train_info["evolution_seconds"] = recorder.seconds  # part of "seconds"
     run = Run(
         config=cfg,
         model=model,
@@ -436,22 +455,20 @@ def train(prep: Prepared, callbacks: Sequence[Callback] = (), stop_event: thread
         linear=linear,
         dataset=prep.dataset,
         history=result.history_dicts(),
-        train_info={"stop_reason": result.stop_reason, "message": result.message, "best_epoch": result.best_epoch,
-                    "best_val_loss": result.best_val_loss, "seconds": result.seconds,
-                    "n_parameters": model.n_parameters(), "n_train_windows": len(prep.train),
-                    "n_val_windows": len(prep.val), "torch_threads": torch.get_num_threads()},
+        train_info=train_info,
         meta={"id": uuid.uuid4().hex[:12], "created": _dt.datetime.now().isoformat(timespec="seconds"),
               "versions": versions(), "data_fingerprint": prep.dataset.fingerprint(),
               "data_source": prep.dataset.source, "warnings": warnings},
+        evolution=recorder.evolution() if recorder is not None else None,
         _prepared=prep,
     )
     return evaluate(run)
 
 
 def fit(dataset: Dataset, config: RunConfig, callbacks: Sequence[Callback] = (),
-        stop_event: threading.Event | None = None) -> Run:
+        stop_event: threading.Event | None = None, record_evolution: bool = False) -> Run:
     """``prepare`` + ``train`` in one call."""
-    return train(prepare(dataset, config), callbacks, stop_event)
+    return train(prepare(dataset, config), callbacks, stop_event, record_evolution=record_evolution)
 
 
 def metrics_table(run: Run, span: str = "test") -> pd.DataFrame:

@@ -333,8 +333,32 @@ def test_trajectory_recorder_and_replay(runs: dict) -> None:
     assert np.allclose(frame[frame["epoch"] == A.FINAL_EPOCH][["PC1", "PC2", "PC3"]].var(ddof=1).to_numpy()[: basis.n_components],
                        basis.explained_variance)
     evo = A.record_evolution(run, epochs=(0, 1))
-    assert evo.epochs == [0, 1, A.FINAL_EPOCH] and evo.replay_gap < 1e-4
+    assert evo.epochs == [0, 1, A.FINAL_EPOCH] and evo.replay_gap < 1e-4 and evo.source == "replayed"
+    evo_frame = evo.frame(run.prepared())
+    assert list(evo_frame.columns) == list(frame.columns) and len(evo_frame) == 3 * len(run.prepared().test)
+    np.testing.assert_allclose(evo.explained_variance_ratio, basis.explained_variance_ratio, atol=1e-4)
     assert A.default_epochs(60)[:4] == (0, 1, 2, 3) and A.default_epochs(60)[-1] == 60
+    # snapshots of wide models are thinned to a memory budget: 3 snapshots x 8 units x 10 windows
+    small = A.TrajectoryRecorder(run.prepared(), epochs=(0, 1), max_values=3 * 8 * 10)
+    assert 5 <= len(small.rows) <= 10 and len(A.TrajectoryRecorder(run.prepared(), max_windows=7).rows) <= 7
+
+
+def test_evolution_checks_its_arrays(runs: dict) -> None:
+    states, idx = np.zeros((3, 4, 8), dtype=np.float32), np.arange(4)
+    evo = A.Evolution(epochs=[0, 2, A.FINAL_EPOCH], states=states, windows=idx, anchors=idx + 10)
+    assert evo.snapshot(2).shape == (4, 8) and evo.source == "recorded"
+    ok = {"epochs": [0, 2, A.FINAL_EPOCH], "states": states, "windows": idx, "anchors": idx}
+    bad = [{**ok, "epochs": [0, 2]},  # epochs vs states
+           {**ok, "epochs": [0, 2, 1]},  # no final snapshot last
+           {**ok, "epochs": [2, 0, A.FINAL_EPOCH]},  # out of order
+           {**ok, "windows": idx[:3]},
+           {**ok, "source": "guessed"}]
+    for kw in bad:
+        with pytest.raises(ConfigError):
+            A.Evolution(**kw)
+    far = A.Evolution(epochs=[0, 2, A.FINAL_EPOCH], states=states, windows=idx, anchors=idx + 10**6)
+    with pytest.raises(ConfigError, match="outside the .* rows of the data"):
+        far.frame(runs["lstm"].prepared())
 
 
 def test_spans_and_errors(runs: dict) -> None:

@@ -85,3 +85,31 @@ def test_failed_save_keeps_the_run(sine_dataset, tiny_config, tmp_path):
     snap = job.snapshot()
     assert snap.status == "done" and snap.run is not None
     assert "cannot write the run" in job.save_error
+
+
+def test_job_records_the_evolution_during_training(sine_dataset, tiny_config):
+    """The run of a job carries its evolution: initial weights, middle epochs and the kept weights,
+    whose snapshot is the run's own anchor states; recording does not change the training."""
+    from rnnlab import analysis as A
+
+    cfg = tiny_config.replace(epochs=6)
+    job = TrainingJob(sine_dataset, cfg).start()
+    wait(job)
+    plain = TrainingJob(sine_dataset, cfg, record_evolution=False).start()
+    wait(plain)
+    run = job.snapshot().run
+    evo = run.evolution
+    assert evo is not None and evo.source == "recorded" and evo.span == "test"
+    assert evo.epochs == [0, 1, 2, 3, 5, 6, A.FINAL_EPOCH]  # default_epochs(6) and the kept weights
+    prep = run.prepared()
+    assert len(evo.windows) == len(prep.test) and evo.states.shape == (7, len(prep.test), cfg.hidden_size)
+    np.testing.assert_allclose(evo.snapshot(A.FINAL_EPOCH), A.anchor_states(run.model, prep.test.X[evo.windows]),
+                               atol=1e-5)
+    assert not np.allclose(evo.snapshot(0), evo.snapshot(A.FINAL_EPOCH), atol=1e-3)  # the states moved
+    assert evo.val_losses == {h["epoch"]: h["val_loss"] for h in run.history if h["epoch"] in (1, 2, 3, 5, 6)}
+    assert 0 < run.train_info["evolution_seconds"] < run.train_info["seconds"]
+    frame = evo.frame(prep)
+    assert len(frame) == 7 * len(prep.test) and set(frame["split"]) == {"test"}
+    other = plain.snapshot().run
+    assert other.evolution is None and "evolution_seconds" not in other.train_info
+    assert other.metrics["test"]["model"]["rmse"] == run.metrics["test"]["model"]["rmse"]

@@ -7,7 +7,8 @@ States and training dynamics (:mod:`.states`)
     ``state_analysis(run, span)`` -> anchor states + PCA frame (time, value, prediction, error, split, PC1..PC3)
     ``pca(X, k)``, ``unit_table`` / ``unit_order`` / ``unit_heatmap_frame``
     ``probe_properties`` / ``probe_units`` / ``top_units`` / ``probe_run(run)``
-    ``TrajectoryRecorder`` (Trainer callback) and ``record_evolution(run)`` (replays training)
+    ``TrajectoryRecorder`` (Trainer callback) -> ``Evolution`` (``run.evolution`` with
+    ``pipeline.train(..., record_evolution=True)``); ``record_evolution(run)`` replays training
 Gates (:mod:`.cells`)
     ``trace_cells(model, X)`` explicit cell loop -> every layer's h, LSTM c, gates
     ``layer_states``, ``saturation_stats``, ``gate_histogram``, ``gate_window_frame``

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -334,34 +335,116 @@ def default_epochs(max_epochs: int) -> tuple[int, ...]:
 FINAL_EPOCH = -1  # snapshot key of the final (best, restored) weights
 
 
+def _final_last(epochs: Iterable[int]) -> list[int]:
+    """Epochs in training order with :data:`FINAL_EPOCH` last."""
+    return sorted(epochs, key=lambda e: (e == FINAL_EPOCH, e))
+
+
+def _evolution_frame(prep: Prepared, snapshots: dict[int, np.ndarray], windows: np.ndarray, anchors: np.ndarray,
+                     basis: PCAResult) -> pd.DataFrame:
+    """Long frame: epoch, window, time, value, split, PC1, PC2, PC3 (one row per snapshot and window)."""
+    if len(anchors) and (int(np.min(anchors)) < 0 or int(np.max(anchors)) >= len(prep.index)):
+        raise ConfigError(f"the snapshots' windows (rows {int(np.min(anchors))}..{int(np.max(anchors))}) "
+                          f"lie outside the {len(prep.index)} rows of the data")
+    frames = []
+    for epoch in _final_last(snapshots):
+        Z = basis.padded(snapshots[epoch], 3)
+        f = pd.DataFrame({"epoch": epoch, "window": windows, "time": prep.index[anchors],
+                          "value": prep.y[anchors], "split": split_labels(prep, anchors)})
+        for j, name in enumerate(PC_COLUMNS):
+            f[name] = Z[:, j]
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+@dataclass
+class Evolution:
+    """Anchor states of a span's windows at a few epochs of one training: how the trajectory formed.
+
+    ``states[i]`` is the snapshot after epoch ``epochs[i]``: 0 = the initial weights,
+    :data:`FINAL_EPOCH` (always last) = the weights the run kept. Plain arrays, so a run folder
+    can store it (:mod:`rnnlab.runs` writes ``evolution.safetensors``); :meth:`frame` projects
+    every snapshot on the PCA basis of the final one, so epochs compare in the same axes.
+    """
+
+    epochs: list[int]  # recorded epochs in training order, FINAL_EPOCH last
+    states: np.ndarray  # (E, m, H*D) float32 snapshot per epoch
+    windows: np.ndarray  # (m,) positions of the recorded windows in the span (evenly thinned)
+    anchors: np.ndarray  # (m,) their anchor rows in the data
+    val_losses: dict[int, float] = field(default_factory=dict)  # validation loss after a recorded epoch
+    span: str = "test"
+    source: str = "recorded"  # "recorded" during the run's training | "replayed" afterwards (record_evolution)
+    replay_gap: float = 0.0  # replayed: max |replayed final state - run's state| (0 when recorded)
+
+    def __post_init__(self) -> None:
+        self.epochs = [int(e) for e in self.epochs]
+        self.states = np.asarray(self.states, dtype=np.float32)
+        self.windows = np.asarray(self.windows, dtype=np.int64)
+        self.anchors = np.asarray(self.anchors, dtype=np.int64)
+        m = len(self.anchors)
+        if self.states.ndim != 3 or self.states.shape[:2] != (len(self.epochs), m) or self.windows.shape != (m,):
+            raise ConfigError(f"evolution arrays do not match: {len(self.epochs)} epochs, states {self.states.shape}, "
+                              f"{len(self.windows)} windows, {m} anchors")
+        if not self.epochs or self.epochs[-1] != FINAL_EPOCH or self.epochs != _final_last(set(self.epochs)):
+            raise ConfigError(f"evolution epochs {self.epochs} must be distinct, increasing and end with the final weights")
+        if self.source not in ("recorded", "replayed"):
+            raise ConfigError(f"evolution source {self.source!r} must be 'recorded' or 'replayed'")
+
+    def snapshot(self, epoch: int) -> np.ndarray:
+        """States after ``epoch`` (:data:`FINAL_EPOCH` = kept weights): ``(m, H*D)``."""
+        return self.states[self.epochs.index(epoch)]
+
+    def basis(self, n_components: int = 3) -> PCAResult:
+        """PCA of the final states: the common axes of every snapshot."""
+        return pca(self.states[-1], n_components)
+
+    @property
+    def explained_variance_ratio(self) -> np.ndarray:
+        return self.basis().explained_variance_ratio
+
+    def frame(self, prep: Prepared, basis: PCAResult | None = None) -> pd.DataFrame:
+        """Long frame for charting: epoch, window, time, value, split, PC1, PC2, PC3 on ``basis``
+        (default: :meth:`basis`). ``prep``: the run's windows (``run.prepared()``)."""
+        snaps = {e: self.states[i] for i, e in enumerate(self.epochs)}
+        return _evolution_frame(prep, snaps, self.windows, self.anchors, basis or self.basis())
+
+
 class TrajectoryRecorder:
     """A :class:`~rnnlab.training.Trainer` callback that records the anchor states of a span's
     windows at chosen epochs.
 
-    The trainer's events carry no model, so the recorder builds it (pass :meth:`build` as
-    ``pipeline.train(..., build=recorder.build)``) or is given one with :meth:`attach`::
+    The trainer's events carry no model: ``pipeline.train(prep, record_evolution=True)`` attaches
+    one to the model it builds and returns ``run.evolution``. By hand, pass :meth:`build` as
+    ``pipeline.train(..., build=recorder.build)`` or give it the model with :meth:`attach`::
 
         rec = TrajectoryRecorder(prep, epochs=(0, 1, 2, 5, 10))
         run = pipeline.train(prep, callbacks=[rec], build=rec.build)
-        frame = rec.frame()   # epoch, window, time, value, PC1..PC3 on the final states' PCA basis
+        evo = rec.evolution()   # or rec.frame(): PC1..PC3 of every snapshot on the final states' basis
 
     Snapshots: ``epoch 0`` = initial weights (on the ``start`` event), ``epoch e`` = weights after
     epoch ``e``, :data:`FINAL_EPOCH` = the weights kept at the end (best validation epoch).
+    Each costs one forward pass of the recurrent layers over the kept windows, about a
+    validation pass. Windows are thinned evenly to at most ``max_windows``, and further so
+    that all snapshots together hold at most ``max_values`` numbers (16 MB of float32 by
+    default; wide models keep fewer windows).
     """
 
     def __init__(self, prepared: Prepared, epochs: Sequence[int] | None = None, span: str = "test",
-                 max_windows: int = 2000) -> None:
+                 max_windows: int = 2000, max_values: int = 4_000_000) -> None:
         self.prepared = prepared
         self.span = span
+        self.epochs = frozenset(default_epochs(prepared.config.epochs) if epochs is None else epochs)
+        cfg = prepared.config
+        width = cfg.hidden_size * (2 if cfg.bidirectional else 1)
+        keep = max(1, min(max_windows or 10**12, max_values // ((len(self.epochs) + 1) * width)))
         w = span_windows(prepared, span)
-        step = max(1, math.ceil(len(w) / max_windows)) if max_windows else 1
-        self.rows = np.arange(0, len(w), step)  # (m,) windows kept (evenly thinned)
+        self.rows = np.arange(0, len(w), max(1, math.ceil(len(w) / keep)))  # (m,) windows kept (evenly thinned)
         self.X = w.X[self.rows]  # (m, T, F)
         self.anchors = w.anchors[self.rows]
-        self.epochs = frozenset(default_epochs(prepared.config.epochs) if epochs is None else epochs)
         self.model: RNNForecaster | None = None
         self.snapshots: dict[int, np.ndarray] = {}  # epoch -> (m, H*D)
         self.val_losses: dict[int, float] = {}
+        self.seconds = 0.0  # time spent recording (the recorder's cost to the training thread)
         self._lock = threading.Lock()
 
     def build(self, config: ModelConfig) -> RNNForecaster:
@@ -375,11 +458,13 @@ class TrajectoryRecorder:
     def record(self, epoch: int) -> None:
         if self.model is None:
             return
+        t0 = time.perf_counter()
         was_training = self.model.training
         states = anchor_states(self.model, self.X)
         self.model.train(was_training)
         with self._lock:
             self.snapshots[epoch] = states
+        self.seconds += time.perf_counter() - t0
 
     def __call__(self, ev: TrainEvent) -> None:
         if ev.kind == "start" and 0 in self.epochs:
@@ -399,38 +484,31 @@ class TrajectoryRecorder:
             return pca(self.snapshots[key], n_components)
 
     def frame(self, basis: PCAResult | None = None) -> pd.DataFrame:
-        """Long frame: epoch, window, time, value, split, PC1, PC2, PC3 (one row per snapshot and window)."""
+        """Long frame: epoch, window, time, value, split, PC1, PC2, PC3 (one row per snapshot and window);
+        also while training runs (on the latest snapshot's basis until the final one exists)."""
         basis = basis or self.basis()
-        prep = self.prepared
         with self._lock:
             snaps = dict(self.snapshots)
-        frames = []
-        for epoch in sorted(snaps, key=lambda e: (e == FINAL_EPOCH, e)):
-            Z = basis.padded(snaps[epoch], 3)
-            f = pd.DataFrame({"epoch": epoch, "window": self.rows, "time": prep.index[self.anchors],
-                              "value": prep.y[self.anchors], "split": split_labels(prep, self.anchors)})
-            for j, name in enumerate(PC_COLUMNS):
-                f[name] = Z[:, j]
-            frames.append(f)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return _evolution_frame(self.prepared, snaps, self.rows, self.anchors, basis)
 
-
-@dataclass
-class Evolution:
-    frame: pd.DataFrame  # epoch, window, time, value, split, PC1..PC3 (FINAL_EPOCH = kept weights)
-    epochs: list[int]  # recorded epochs in order (FINAL_EPOCH last)
-    val_losses: dict[int, float]
-    explained_variance_ratio: np.ndarray  # of the final basis
-    replay_gap: float  # max |replayed final state - run's state| (0 when the replay is exact)
-    recorder: TrajectoryRecorder = field(repr=False)
+    def evolution(self, source: str = "recorded", replay_gap: float = 0.0) -> Evolution:
+        """The snapshots as an :class:`Evolution` (after the ``end`` event: needs the final one)."""
+        with self._lock:
+            if FINAL_EPOCH not in self.snapshots:
+                raise ConfigError("the training has not ended: no snapshot of the final weights yet")
+            order = _final_last(self.snapshots)
+            states = np.stack([self.snapshots[e] for e in order])
+        return Evolution(epochs=order, states=states, windows=self.rows, anchors=self.anchors,
+                         val_losses={e: float(v) for e, v in self.val_losses.items()}, span=self.span,
+                         source=source, replay_gap=replay_gap)
 
 
 def record_evolution(run: Run, epochs: Sequence[int] | None = None, span: str = "test",
                      stop_event: threading.Event | None = None, max_windows: int = 2000) -> Evolution:
     """Replay the run's training (same config, seed and number of epochs) while recording the
-    span's anchor states at ``epochs``; all snapshots are projected on the PCA basis of the
-    final states. ``replay_gap`` says how closely the replay reproduced the run's weights
-    (training is seeded; tiny differences can come from thread scheduling)."""
+    span's anchor states at ``epochs``: for runs trained without ``record_evolution``.
+    ``replay_gap`` says how closely the replay reproduced the run's weights (training is seeded;
+    tiny differences can come from thread scheduling)."""
     from rnnlab.pipeline import train
 
     prep = run.prepared()
@@ -440,9 +518,7 @@ def record_evolution(run: Run, epochs: Sequence[int] | None = None, span: str = 
     rec = TrajectoryRecorder(replay_prep, epochs=epochs if epochs is not None else default_epochs(n_epochs),
                              span=span, max_windows=max_windows)
     train(replay_prep, callbacks=[rec], stop_event=stop_event, build=rec.build)
-    basis = rec.basis()
     original = anchor_states(run.model, rec.X)
-    gap = float(np.max(np.abs(original - rec.snapshots[FINAL_EPOCH]))) if len(original) else 0.0
-    order = sorted(rec.snapshots, key=lambda e: (e == FINAL_EPOCH, e))
-    return Evolution(frame=rec.frame(basis), epochs=order, val_losses=dict(rec.val_losses),
-                     explained_variance_ratio=basis.explained_variance_ratio, replay_gap=gap, recorder=rec)
+    final = rec.snapshots[FINAL_EPOCH]
+    gap = float(np.max(np.abs(original - final))) if len(original) else 0.0
+    return rec.evolution(source="replayed", replay_gap=gap)
