@@ -11,6 +11,9 @@ Layout (``FORMAT = "rnnlab-run/1"``)::
     metrics.json       {"test": {"model": {...}, "naive": {...}, ...}, "val": ..., "per_step": ...}
     predictions.csv    test-span predictions of the model and the baselines, one row per window and step
     data.csv.gz        the series the run was trained on, so a run reloads anywhere
+    evolution.safetensors (optional) test-span anchor states at a few epochs of the training
+                       (tensors states (E, m, H*D), windows (m,), anchors (m,); epochs, validation
+                       losses, span and source as JSON in the header's metadata)
 
 Loading parses JSON/CSV and safetensors only: nothing in a run folder or archive is ever
 executed or unpickled. Archives are checked for path traversal, links, unknown members and
@@ -43,7 +46,8 @@ from rnnlab.preprocessing import Preprocessor
 FORMAT = "rnnlab-run/1"
 REQUIRED_FILES = ("config.json", "weights.safetensors", "scaler.json", "linear.json", "history.json",
                   "metrics.json", "data.csv.gz")
-OPTIONAL_FILES = ("predictions.csv",)
+OPTIONAL_FILES = ("predictions.csv", "evolution.safetensors")
+EVOLUTION_FORMAT = "rnnlab-evolution/1"
 RUN_FILES = REQUIRED_FILES + OPTIONAL_FILES
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024  # uncompressed total an archive may expand to
 
@@ -118,6 +122,8 @@ def save_run(run: "Run", directory: str | os.PathLike[str]) -> Path:  # noqa: F8
         _dump(tmp / "metrics.json", run.metrics)
         if run.predictions is not None:
             run.predictions.to_csv(tmp / "predictions.csv", index=False)
+        if run.evolution is not None:
+            _save_evolution(run.evolution, tmp / "evolution.safetensors")
         frame = ds.frame.copy()
         frame.index.name = "time"
         frame.to_csv(tmp / "data.csv.gz", compression={"method": "gzip", "mtime": 0})
@@ -220,10 +226,54 @@ def load_run(directory: str | os.PathLike[str]) -> "Run":  # noqa: F821
     history = _read_json(folder, "history.json")
     if not isinstance(history, list):
         raise RunError(f"history.json in '{folder}' must hold a list of epochs")
+    evolution = None
+    if (folder / "evolution.safetensors").is_file():  # runs saved before it existed have none
+        evolution = _load_evolution(folder / "evolution.safetensors", model_cfg, len(frame))
     return Run(config=config, model=model, preprocessor=preprocessor, linear=linear, dataset=dataset,
                history=_nan(history), train_info=cfg_doc.get("train_info", {}),
                metrics=_nan(_read_json(folder, "metrics.json")), predictions=predictions,
-               meta={**cfg_doc.get("meta", {}), "loaded_from": str(folder)})
+               meta={**cfg_doc.get("meta", {}), "loaded_from": str(folder)}, evolution=evolution)
+
+
+def _save_evolution(evo: "Evolution", path: Path) -> None:  # noqa: F821
+    from safetensors.torch import save_file
+
+    tensors = {"states": torch.from_numpy(np.ascontiguousarray(evo.states, dtype=np.float32)),
+               "windows": torch.from_numpy(np.ascontiguousarray(evo.windows, dtype=np.int64)),
+               "anchors": torch.from_numpy(np.ascontiguousarray(evo.anchors, dtype=np.int64))}
+    doc = {"epochs": evo.epochs, "val_losses": {str(e): v for e, v in evo.val_losses.items()}, "span": evo.span,
+           "source": evo.source, "replay_gap": evo.replay_gap}
+    save_file(tensors, str(path), metadata={"format": EVOLUTION_FORMAT, "evolution": json.dumps(_clean(doc))})
+
+
+def _load_evolution(path: Path, model_cfg: ModelConfig, n_rows: int) -> "Evolution":  # noqa: F821
+    """Read and check ``evolution.safetensors``; :class:`RunError` when it is not a valid one for this run."""
+    from safetensors import SafetensorError, safe_open
+
+    from rnnlab.analysis.states import Evolution
+
+    name = f"{path.name} in '{path.parent}'"
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            arrays = {k: f.get_tensor(k).numpy() for k in f.keys()}  # noqa: SIM118 - not a dict
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise RunError(f"{name} is not a valid safetensors file ({exc})") from exc
+    if meta.get("format") != EVOLUTION_FORMAT or set(arrays) != {"states", "windows", "anchors"}:
+        raise RunError(f"{name} is not an rnnlab evolution (format {meta.get('format')!r}, "
+                       f"tensors {sorted(arrays)}; expected {EVOLUTION_FORMAT!r} with states, windows, anchors)")
+    try:
+        doc = json.loads(meta.get("evolution", ""))
+        evo = Evolution(epochs=doc["epochs"], states=arrays["states"], windows=arrays["windows"],
+                        anchors=arrays["anchors"], val_losses={int(e): float(_nan(v)) for e, v in doc["val_losses"].items()},
+                        span=str(doc["span"]), source=str(doc["source"]), replay_gap=float(doc["replay_gap"]))
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
+        raise RunError(f"{name} is invalid: {exc}") from exc
+    width = model_cfg.hidden_size * (2 if model_cfg.bidirectional else 1)
+    if evo.states.shape[2] != width or (len(evo.anchors) and not 0 <= evo.anchors.min() <= evo.anchors.max() < n_rows):
+        raise RunError(f"{name} does not match the run: states of {evo.states.shape[2]} units (the model has {width}), "
+                       f"anchor rows within 0..{n_rows - 1} expected")
+    return evo
 
 
 # ----------------------------------------------------------------------------- archives

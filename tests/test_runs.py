@@ -25,14 +25,14 @@ def trained(tmp_path_factory):
     t = np.arange(400)
     ds = make_dataset(5 + np.sin(t / 5) + 0.1 * rng.standard_normal(400), extra={"x": np.cos(t / 5)})
     cfg = RunConfig(seq_len=12, horizon=3, features=["x"], hidden_size=8, num_layers=1, epochs=2, patience=0)
-    run = pipeline.fit(ds, cfg)
+    run = pipeline.fit(ds, cfg, record_evolution=True)
     folder = save_run(run, tmp_path_factory.mktemp("runs") / "r1")
     return run, folder
 
 
 def test_run_folder_holds_the_documented_files(trained):
     run, folder = trained
-    for name in [*REQUIRED_FILES, "predictions.csv"]:
+    for name in [*REQUIRED_FILES, "predictions.csv", "evolution.safetensors"]:
         assert (folder / name).is_file(), name
     cfg = json.loads((folder / "config.json").read_text())
     assert cfg["config"]["seed"] == 0 and cfg["meta"]["data_fingerprint"] == run.dataset.fingerprint()
@@ -56,6 +56,62 @@ def test_archive_round_trip(trained, tmp_path):
     run, folder = trained
     again = load_run_archive(zip_run(folder), tmp_path / "x")
     assert again.preprocessor.to_dict() == run.preprocessor.to_dict()
+    assert again.evolution is not None and again.evolution.epochs == run.evolution.epochs
+
+
+def test_evolution_round_trip(trained):
+    run, folder = trained
+    evo, again = run.evolution, load_run(folder).evolution
+    assert evo.epochs == [0, 1, 2, -1] and again.epochs == evo.epochs
+    np.testing.assert_array_equal(again.states, evo.states)
+    np.testing.assert_array_equal(again.windows, evo.windows)
+    np.testing.assert_array_equal(again.anchors, evo.anchors)
+    assert again.val_losses == evo.val_losses and set(again.val_losses) == {1, 2}
+    assert (again.span, again.source, again.replay_gap) == ("test", "recorded", 0.0)
+    from safetensors import safe_open
+
+    with safe_open(str(folder / "evolution.safetensors"), framework="pt") as f:  # plain tensors + JSON metadata
+        assert sorted(f.keys()) == ["anchors", "states", "windows"]
+        assert json.loads(f.metadata()["evolution"])["epochs"] == [0, 1, 2, -1]
+
+
+def test_run_folder_without_evolution_loads(trained, tmp_path):
+    """Runs saved before evolution.safetensors existed (or trained without it) load with evolution None;
+    re-saving a run without one removes a stale file."""
+    run, folder = trained
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in REQUIRED_FILES:
+        (old / name).write_bytes((folder / name).read_bytes())
+    again = load_run(old)
+    assert again.evolution is None and again.metrics["test"]["model"]["rmse"] == pytest.approx(run.metrics["test"]["model"]["rmse"])
+    assert load_run_archive(_zip(_run_entries(folder)), tmp_path / "zipped").evolution is None
+    target = save_run(run, tmp_path / "again")
+    again.evolution = None
+    save_run(again, target)
+    assert not (target / "evolution.safetensors").exists() and load_run(target).evolution is None
+
+
+def test_corrupt_evolution_is_refused(trained, tmp_path):
+    from safetensors.torch import save_file
+
+    _, folder = trained
+    entries = _run_entries(folder)
+    other = tmp_path / "other.safetensors"
+    save_file({"states": torch.zeros(4, 3, 8)}, str(other), metadata={"format": "rnnlab-evolution/1"})
+    entries["evolution.safetensors"] = other.read_bytes()
+    with pytest.raises(RunError, match="not an rnnlab evolution"):
+        load_run_archive(_zip(entries), tmp_path / "b")
+    meta = {"format": "rnnlab-evolution/1", "evolution": json.dumps(
+        {"epochs": [0, 1, -1], "val_losses": {}, "span": "test", "source": "recorded", "replay_gap": 0.0})}
+    save_file({"states": torch.zeros(3, 2, 5), "windows": torch.arange(2), "anchors": torch.arange(2)}, str(other), metadata=meta)
+    entries["evolution.safetensors"] = other.read_bytes()
+    with pytest.raises(RunError, match=r"states of 5 units \(the model has 8\)"):
+        load_run_archive(_zip(entries), tmp_path / "c")
+    save_file({"states": torch.zeros(2, 2, 8), "windows": torch.arange(2), "anchors": torch.arange(2)}, str(other), metadata=meta)
+    entries["evolution.safetensors"] = other.read_bytes()
+    with pytest.raises(RunError, match="evolution.safetensors .* is invalid"):
+        load_run_archive(_zip(entries), tmp_path / "d")
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -102,11 +158,12 @@ class Boom:
         return (open, ("/tmp/rnnlab-pwned", "w"))
 
 
-def test_pickle_disguised_as_weights_is_refused_and_not_executed(trained, tmp_path):
+@pytest.mark.parametrize("name", ["weights.safetensors", "evolution.safetensors"])
+def test_pickle_disguised_as_safetensors_is_refused_and_not_executed(trained, tmp_path, name):
     _, folder = trained
     entries = _run_entries(folder)
-    entries["weights.safetensors"] = pickle.dumps(Boom())
-    with pytest.raises(RunError, match="not a valid safetensors"):
+    entries[name] = pickle.dumps(Boom())
+    with pytest.raises(RunError, match=f"{name} .*not a valid safetensors"):
         load_run_archive(_zip(entries), tmp_path / "d")
     import os
 
