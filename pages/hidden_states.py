@@ -208,30 +208,43 @@ def probing_tab(run: Any, span: str) -> None:
 
 
 def evolution_tab(run: Any, color_by: str) -> None:
-    n_epochs = len(run.history) or run.config.epochs
-    secs = float(run.train_info.get("seconds", 0.0) or 0.0)
-    epochs = A.default_epochs(n_epochs)
-    st.markdown("**How the trajectory formed during training.** The run's training is replayed (same settings "
-                f"and seed, {n_epochs} epochs, about {secs:.0f} s) while the test-span states are recorded at epochs "
-                f"{', '.join(map(str, epochs))}. Every snapshot is drawn on the PCA basis of the final states, so "
-                "the slider compares like with like.")
-    evo = peek(run, ("evolution",))
-    if evo is None:
+    evo = getattr(run, "evolution", None) or peek(run, ("evolution",))
+    if evo is None:  # trained without recording it (e.g. saved by an older version): replay on request
+        n_epochs = len(run.history) or run.config.epochs
+        secs = float(run.train_info.get("seconds", 0.0) or 0.0)
+        epochs = A.default_epochs(n_epochs)
+        st.markdown("**How the trajectory formed during training.** This run carries no snapshots of its training "
+                    "(runs trained here record them; this one was not, e.g. it was saved by an older version). "
+                    f"Its training can be replayed (same settings and seed, {n_epochs} epochs, about {secs:.0f} s) "
+                    f"while the test-span states are recorded at epochs {', '.join(map(str, epochs))}.")
         if st.button("Record the evolution", key=P + "evolve", icon=":material/play_arrow:"):
             with guard("replaying the training"), st.spinner("Replaying the training…"):
                 cached(run, ("evolution",), lambda: A.record_evolution(run, epochs))
                 st.rerun()  # draw the slider without the button
         return
+    recorded = evo.source == "recorded"
+    shown = ", ".join(str(e) for e in evo.epochs if e != A.FINAL_EPOCH)
+    st.markdown("**How the trajectory formed during training.** The test-span states at epochs "
+                f"{shown} and at the end, " + ("recorded during this run's training" if recorded else
+                                               "recorded by replaying this run's training") +
+                ". Every snapshot is drawn on the PCA basis of the final states, so the slider compares like "
+                "with like.")
     labels = {e: ("initial weights" if e == 0 else "final (kept weights)" if e == A.FINAL_EPOCH else f"epoch {e}")
               for e in evo.epochs}
     epoch = st.select_slider("Snapshot", options=evo.epochs, value=evo.epochs[-1], format_func=labels.get,
                              key=rkey(run, "evo_epoch"))
     loss = evo.val_losses.get(epoch)
+    if recorded:
+        origin = " · recorded during the training"
+    elif evo.replay_gap > 1e-6:
+        origin = f" · replayed: differs from the run by at most {evo.replay_gap:.2g} in any unit"
+    else:
+        origin = " · replayed: reproduces the run exactly"
     st.caption(f"{labels[epoch]}" + (f" · validation loss {fmt(loss, 3)}" if loss is not None else "") +
-               " · grey: final states" + (f" · replay differs from the run by at most {evo.replay_gap:.2g} in any unit"
-                                          if evo.replay_gap > 1e-6 else " · the replay reproduces the run exactly"))
+               " · grey: final states" + origin)
+    frame = cached(run, ("evolution_frame", evo.source), lambda: evo.frame(run.prepared()))
     cb = color_by if color_by in ("time", "value", "split") else "time"
-    st.altair_chart(ci.evolution(evo.frame, epoch, evr=evo.explained_variance_ratio, color_by=cb), width="stretch")
+    st.altair_chart(ci.evolution(frame, epoch, evr=evo.explained_variance_ratio, color_by=cb), width="stretch")
 
 
 # ----------------------------------------------------------------------------- page
