@@ -16,9 +16,9 @@ Abandoned jobs: with ``heartbeat_timeout`` set, a job whose front end stops call
 
 Evolution: with ``record_evolution`` (the default) the trainer also records the test-span
 anchor states at a few epochs, so the finished run carries ``run.evolution`` (saved with it)
-and the Hidden states page needs no replay. Measured cost (``train_info["evolution_seconds"]``):
-0.7-1.2% of the training time for the default config on seattle-weather (11 snapshots of
-213 test windows, 0.25 s in 20-36 s of training on 2 busy cores).
+and the Hidden states page needs no replay. Measured cost (``train_info["evolution_seconds"]``)
+for the default config on seattle-weather, 2 cores: 11 snapshots of 213 test windows take
+0.25 s of 12.5 s of training (2%; 0.7-1.2% when other processes slow the training down).
 """
 
 from __future__ import annotations
