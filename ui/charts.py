@@ -57,9 +57,12 @@ _EXTRA_COLORS = ["#6366f1", "#db2777", "#0891b2", "#65a30d", "#9333ea", "#ea580c
 def color_scale(names: Iterable[str]) -> alt.Scale:
     """An ordinal colour scale giving each known series its fixed colour (others cycle)."""
     domain = list(dict.fromkeys(str(n) for n in names))
+    return alt.Scale(domain=domain, range=_colors(domain))
+
+
+def _colors(domain: Sequence[str]) -> list[str]:
     extra = iter(_EXTRA_COLORS * 4)
-    rng = [SERIES_COLORS.get(n) or next(extra) for n in domain]
-    return alt.Scale(domain=domain, range=rng)
+    return [SERIES_COLORS.get(n) or next(extra) for n in domain]
 
 
 # ----------------------------------------------------------------------------- data helpers
@@ -258,7 +261,7 @@ def lines(data: pd.DataFrame, *, x: str = "time", x_type: str = "T", y_title: st
     wide = data.groupby([x, "series"])["value"].first().unstack("series").reset_index()
     wide.columns = [str(c) for c in wide.columns]
     return _render(_lines_layout, {"data": data, "wide": wide}, spec, x=x, x_type=x_type, x_title=x_title,
-                   y_title=y_title, height=height, label_order=label_order, colors=tuple(color_scale(names).range),
+                   y_title=y_title, height=height, label_order=label_order, colors=tuple(_colors(names)),
                    dashed=tuple(lbl in dashed_labels for lbl in label_order),
                    tips=tuple(lbl for lbl in label_order if lbl in wide.columns), zoom=zoom, log_y=log_y,
                    points=points, integer_x=integer_x, legend_below=legend_below)
@@ -321,24 +324,31 @@ def loss_curves(history: pd.DataFrame, batches: pd.DataFrame | None = None, *, b
     ``loss``. ``best_epoch`` draws a vertical marker. Log scale by default (MSE spans decades).
     ``spec``: return the Vega-Lite dict (cheap; for charts redrawn while training).
     """
-    parts = []
+    def part(names: Sequence[str], x: np.ndarray, ys: Sequence[np.ndarray]) -> pd.DataFrame | None:
+        x, v = np.tile(np.asarray(x, dtype=float), len(ys)), np.concatenate([np.asarray(y, dtype=float) for y in ys])
+        keep = np.isfinite(v) & (v > 0 if log_y else True)
+        if not keep.any():
+            return None
+        series = np.repeat(np.array(names, dtype=object), len(x) // max(1, len(ys)))
+        return pd.DataFrame({"epoch": x[keep], "series": series[keep], "value": v[keep]})
+
+    batch = ep = None
     if batches is not None and len(batches):
-        b = downsample(batches.rename(columns={"loss": "value"}).assign(series="batch loss"), 600, x="epoch", y="value")
-        parts.append(b[["epoch", "series", "value"]])
+        b = downsample(pd.DataFrame({"epoch": batches["epoch"].to_numpy(), "value": batches["loss"].to_numpy()}), 600,
+                       x="epoch", y="value")
+        batch = part(["batch loss"], b["epoch"].to_numpy(), [b["value"].to_numpy()])
     if history is not None and len(history):
-        h = history.rename(columns={"train_loss": "train loss", "val_loss": "validation loss"})
-        parts.append(to_long(h, "epoch", ["train loss", "validation loss"]))
-    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["epoch", "series", "value"])
-    data = data[np.isfinite(pd.to_numeric(data["value"], errors="coerce"))]
-    if log_y:
-        data = data[data["value"] > 0]
-    if not len(data):
+        cols = [(c, n) for c, n in (("train_loss", "train loss"), ("val_loss", "validation loss")) if c in history]
+        ep = part([n for _, n in cols], history["epoch"].to_numpy(), [history[c].to_numpy() for c, _ in cols]) \
+            if cols else None
+    if batch is None and ep is None:
         return _empty("loss curves appear after the first batches", height, spec)
-    names = tuple(n for n in ("batch loss", "train loss", "validation loss") if n in set(data["series"].unique()))
-    batch, ep = data[data["series"] == "batch loss"], data[data["series"] != "batch loss"]
+    present = set() if ep is None else set(ep["series"].unique())
+    names = tuple(n for n in ("batch loss", "train loss", "validation loss")
+                  if (batch is not None if n == "batch loss" else n in present))
     best = pd.DataFrame({"epoch": [best_epoch], "label": [f"best epoch {best_epoch}"]}) if best_epoch else None
-    return _render(_loss_layout, {"batch": batch if len(batch) else None, "epochs": ep if len(ep) else None,
-                                  "best": best}, spec, names=names, height=height, log_y=log_y)
+    return _render(_loss_layout, {"batch": batch, "epochs": ep, "best": best}, spec, names=names, height=height,
+                   log_y=log_y)
 
 
 def _loss_layout(batch: Any, epochs: Any, best: Any, *, names: tuple[str, ...], height: int,
@@ -382,9 +392,22 @@ def live_training(history: Sequence[dict], batch_losses: Sequence[tuple[float, f
     ``time``, ``actual``, ``forecast`` arrays or None."""
     hist = pd.DataFrame(list(history), columns=["epoch", "train_loss", "val_loss"])
     batches = pd.DataFrame(list(batch_losses), columns=["epoch", "loss"])
-    frame = None if preview is None else pd.DataFrame({k: preview[k] for k in ("time", "actual", "forecast")})
-    return (loss_curves(hist, batches, best_epoch=best_epoch or None, height=height, spec=True),
-            live_preview(frame, y_title=y_title, height=height, spec=True))
+    loss = loss_curves(hist, batches, best_epoch=best_epoch or None, height=height, spec=True)
+    # the preview changes a few times per epoch, the loss at every redraw: reuse an unchanged one
+    key = (y_title, height, *(id(preview[k]) for k in ("time", "actual", "forecast"))) if preview is not None else None
+    hit = _PREVIEWS.get(key) if key is not None else None
+    if hit is None:
+        frame = None if preview is None else pd.DataFrame({k: preview[k] for k in ("time", "actual", "forecast")})
+        hit = (preview, live_preview(frame, y_title=y_title, height=height, spec=True))  # keeps the arrays (and ids)
+        if key is not None:
+            if len(_PREVIEWS) >= 16:
+                _PREVIEWS.clear()
+            _PREVIEWS[key] = hit
+    spec = hit[1]
+    return loss, {**copy.deepcopy({k: v for k, v in spec.items() if k != "datasets"}), "datasets": dict(spec["datasets"])}
+
+
+_PREVIEWS: dict[tuple, tuple[dict | None, dict]] = {}  # live_training's last previews, by array identity
 
 
 # ----------------------------------------------------------------------------- predictions
