@@ -99,9 +99,12 @@ def final_panel(job: Any) -> None:
     run = snap.run
     if run is None:
         return
-    verb = "stopped" if snap.status == "stopped" else "finished"
-    st.success(f"Training {verb} after {len(run.history)} epoch{'s' if len(run.history) != 1 else ''} "
-               f"({run.train_info.get('seconds', snap.elapsed):.1f} s): {snap.message}")
+    diverged = run.train_info.get("stop_reason") == "diverged"
+    verb = "diverged" if diverged else ("stopped" if snap.status == "stopped" else "finished")
+    # a diverged run is usable (best epoch kept) but not a success: say so in a warning
+    (st.warning if diverged else st.success)(
+        f"Training {verb} after {len(run.history)} epoch{'s' if len(run.history) != 1 else ''} "
+        f"({run.train_info.get('seconds', snap.elapsed):.1f} s): {snap.message}")
     test = run.metrics.get("test", {})
     model, naive = test.get("model", {}), test.get("naive", {})
     m = st.columns(4)

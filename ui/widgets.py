@@ -41,6 +41,14 @@ def _job_line(snap: Any, job: Any) -> str:
     return " · ".join(parts)
 
 
+def _flash_finished(snap: Any, run: Any) -> None:
+    """One notice for a finished job's run; a run that diverged (best epoch kept) is a warning."""
+    if run.train_info.get("stop_reason") == "diverged":
+        state.flash(f"Training diverged: **{run.label}** (best epoch kept) was added to your runs.", "warning")
+    else:
+        state.flash(f"Training finished ({snap.status}): **{run.label}** was added to your runs.", "success")
+
+
 @st.fragment(run_every=2.0)
 def _job_status() -> None:
     """Sidebar progress of a running job. Also the job's heartbeat on every page: while any
@@ -54,7 +62,7 @@ def _job_status() -> None:
     if snap.finished:
         run = state.collect_job_run()
         if run is not None:
-            state.flash(f"Training finished ({snap.status}): **{run.label}** was added to your runs.", "success")
+            _flash_finished(snap, run)
         elif snap.status == "failed":
             state.flash(f"Training failed: {snap.message}", "error")
         st.rerun()
@@ -102,7 +110,7 @@ def sidebar_status(show_job: bool = True) -> Callable[[], None]:
             snap = job.snapshot()
             run = state.collect_job_run()
             if run is not None:
-                state.flash(f"Training finished ({snap.status}): **{run.label}** was added to your runs.", "success")
+                _flash_finished(snap, run)
     runs_slot = st.empty()
     fill(runs_slot, _runs_line())
 
