@@ -30,6 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+import torch
+
 from rnnlab.config import RunConfig
 from rnnlab.data import Dataset
 from rnnlab.errors import RnnlabError
@@ -155,7 +158,10 @@ class TrainingJob:
             elif ev.kind == "epoch":
                 self._history.append({"epoch": ev.epoch, "train_loss": ev.loss, "val_loss": ev.val_loss, "lr": ev.lr})
         now = time.monotonic()
-        if ev.kind == "epoch" or (ev.kind == "batch" and now >= self._next_preview):
+        if ev.kind == "epoch" and ev.val_pred is not None:
+            # the trainer's validation pass already predicted every validation window: no forward pass
+            self._update_preview(ev.epoch, ev.val_pred)
+        elif ev.kind == "epoch" or (ev.kind == "batch" and now >= self._next_preview):
             self._update_preview(ev.epoch)
             done = time.monotonic()
             # measured from the end of this preview and scaled by its cost, so previews never take
@@ -164,15 +170,19 @@ class TrainingJob:
             wait = (done - now) * (1 - PREVIEW_MAX_SHARE) / PREVIEW_MAX_SHARE
             self._next_preview = done + max(self.preview_interval, wait)
 
-    def _update_preview(self, epoch: int) -> None:
-        """Validation forecast (first step of each window) in original units."""
+    def _update_preview(self, epoch: int, val_pred: torch.Tensor | None = None) -> None:
+        """Validation forecast (first step of each window) in original units; ``val_pred``: the
+        trainer's model-space predictions of the validation windows, else a forward pass now."""
         prep = self.prepared
-        model = self._model
-        if model is None:
-            return
-        was_training = model.training
-        pred = predict_original(model, prep.preprocessor, prep.val)[:, 0]
-        model.train(was_training)
+        if val_pred is not None:
+            pred = prep.preprocessor.inverse_targets(val_pred.numpy().astype(np.float64), prep.val.base)[:, 0]
+        else:
+            model = self._model
+            if model is None:
+                return
+            was_training = model.training
+            pred = predict_original(model, prep.preprocessor, prep.val)[:, 0]
+            model.train(was_training)
         times = prep.index[prep.val.anchors + 1]
         with self._lock:
             self._preview = {"time": times, "actual": prep.val.y_true[:, 0].copy(), "forecast": pred, "epoch": epoch}

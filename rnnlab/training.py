@@ -93,6 +93,9 @@ class TrainEvent:
     elapsed: float = 0.0  # seconds since start
     stop_reason: str = ""  # set on "end": completed | early_stopping | stopped | diverged
     message: str = ""  # human-readable explanation for "end"
+    # validation predictions in model space, (M, h), from the pass that gave val_loss ("epoch"
+    # only; None without validation windows): a live preview needs no second forward pass
+    val_pred: torch.Tensor | None = field(default=None, repr=False)
 
     @property
     def progress(self) -> float:
@@ -176,19 +179,22 @@ class Trainer:
         for fn in self.callbacks:
             fn(event)
 
-    @torch.no_grad()
     def evaluate(self, model: nn.Module, X: torch.Tensor, Y: torch.Tensor, chunk: int = 4096) -> float:
         """Mean squared error over ``(X, Y)`` in model space, computed in batched chunks."""
+        return self._evaluate(model, X, Y, chunk)[0]
+
+    @torch.no_grad()
+    def _evaluate(self, model: nn.Module, X: torch.Tensor, Y: torch.Tensor,
+                  chunk: int = 4096) -> tuple[float, torch.Tensor | None]:
+        """``(mse, predictions (M, h))``; ``(nan, None)`` without windows."""
         if len(X) == 0:
-            return float("nan")
+            return float("nan"), None
         was_training = model.training
         model.eval()
-        total = 0.0
-        for i in range(0, len(X), chunk):
-            pred, _ = model(X[i : i + chunk])
-            total += float(((pred - Y[i : i + chunk]) ** 2).sum())
+        preds = [model(X[i : i + chunk])[0] for i in range(0, len(X), chunk)]
         model.train(was_training)
-        return total / Y.numel()
+        pred = torch.cat(preds)  # (M, h)
+        return float(((pred - Y) ** 2).sum()) / Y.numel(), pred
 
     def fit(
         self,
@@ -276,7 +282,7 @@ class Trainer:
                             best_state = copy.deepcopy(model.state_dict())
                 break
             train_loss = running / max(1, seen)
-            val_loss = self.evaluate(model, X_val, Y_val)
+            val_loss, val_pred = self._evaluate(model, X_val, Y_val)
             lr_now = optimizer.param_groups[0]["lr"]
             if not math.isfinite(val_loss):
                 if len(X_val) > 0:
@@ -301,7 +307,7 @@ class Trainer:
                     scheduler.step()
             self._fire(TrainEvent("epoch", epoch, cfg.epochs, batch=n_batches, n_batches=n_batches, loss=train_loss,
                                   val_loss=val_loss, best_val_loss=result.best_val_loss, best_epoch=result.best_epoch,
-                                  lr=lr_now, elapsed=time.perf_counter() - t0))
+                                  lr=lr_now, elapsed=time.perf_counter() - t0, val_pred=val_pred))
             if stop_event.is_set():
                 stop_reason, message = "stopped", f"stopped by the user after epoch {epoch}"
                 break

@@ -28,6 +28,21 @@ def test_job_trains_and_exposes_progress(sine_dataset, tiny_config):
     assert snap.run is not None and snap.run.metrics["test"]["model"]["rmse"] > 0
 
 
+def test_epoch_end_preview_is_the_models_validation_forecast(sine_dataset, tiny_config):
+    """After the only epoch, the live preview shows what the trained model forecasts for the
+    validation windows, in original units (it comes from the trainer's validation pass)."""
+    from rnnlab.pipeline import predict_original
+
+    job = TrainingJob(sine_dataset, tiny_config.replace(epochs=1), preview_interval=1e9).start()
+    wait(job)
+    snap = job.snapshot()
+    prep = job.prepared
+    assert snap.preview is not None and snap.preview["epoch"] == 1
+    np.testing.assert_allclose(snap.preview["forecast"], predict_original(snap.run.model, prep.preprocessor, prep.val)[:, 0],
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(snap.preview["actual"], prep.val.y_true[:, 0])
+
+
 def test_bad_settings_raise_before_any_thread(sine_dataset, tiny_config):
     before = threading.active_count()
     with pytest.raises(ConfigError, match="seq_len=0"):

@@ -57,6 +57,21 @@ def test_stop_flag_is_honoured_between_batches_and_keeps_best_weights():
     assert "kept the best weights" in res.message
 
 
+def test_epoch_events_carry_the_validation_predictions_behind_val_loss():
+    """A live preview draws the epoch's validation forecast from the event, without a second pass."""
+    X, Y = copy_task(n=128)
+    Xv, Yv = X[:40], Y[:40]
+    model = RNNForecaster(ModelConfig(cell="lstm", hidden_size=8, num_layers=1, horizon=1))
+    epochs = []
+    Trainer(TrainConfig(epochs=2, batch_size=32, patience=0), [lambda e: e.kind == "epoch" and epochs.append(e)]).fit(
+        model, X, Y, Xv, Yv)
+    assert len(epochs) == 2
+    for ev in epochs:
+        assert ev.val_pred is not None and ev.val_pred.shape == (40, 1) and not ev.val_pred.requires_grad
+        assert math.isclose(float(((ev.val_pred - Yv) ** 2).mean()), ev.val_loss, rel_tol=1e-6)
+    assert not torch.equal(epochs[0].val_pred, epochs[1].val_pred)  # each epoch's own weights
+
+
 def test_early_stopping_restores_the_best_epoch():
     X, Y = copy_task()
     Xv, Yv = torch.randn(64, 10, 1), torch.randn(64, 1)  # unlearnable validation: no improvement after a while

@@ -473,7 +473,12 @@ class TrajectoryRecorder:
             self.record(ev.epoch)
             self.val_losses[ev.epoch] = ev.val_loss
         elif ev.kind == "end":
-            self.record(FINAL_EPOCH)
+            if ev.best_epoch > 0 and ev.best_epoch in self.snapshots:
+                # the kept weights are that epoch's (restored from its copy): the same states, no forward pass
+                with self._lock:
+                    self.snapshots[FINAL_EPOCH] = self.snapshots[ev.best_epoch]
+            else:
+                self.record(FINAL_EPOCH)
 
     def basis(self, n_components: int = 3) -> PCAResult:
         """PCA fitted on the final snapshot (or the latest one), so every epoch is drawn in the same axes."""
