@@ -6,14 +6,16 @@ status; every page lives in ``pages/`` and reads widgets, calls rnnlab and draws
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 # Training runs in a background thread next to the server's own threads (websocket loop,
-# page and fragment reruns). OpenMP workers that spin-wait between ops then fight those
-# threads for the cores: on the 2-core reference machine under load, 3 epochs took 47 s
-# spinning vs 1.8 s sleeping. Set before torch is first imported (pages import it lazily).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# page and fragment reruns) and, usually, the browser: leave them a core (RNNLAB_THREADS =
+# cores - 1; OpenMP workers sleep instead of spinning when there is more than one). On the
+# 2-core reference machine the default LSTM trains in 9-10 s in the app this way, 17-19 s
+# with 2 sleeping threads. Set before torch is first imported (pages import it lazily).
+from rnnlab._platform import interactive_thread_env  # noqa: E402  (no torch)
+
+interactive_thread_env()
 
 import streamlit as st  # noqa: E402
 

@@ -18,11 +18,20 @@ import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-# as dashboard.py does; effective when this file is imported before torch (tests/app run alone)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # apptools
 
 from apptools import DASHBOARD, RUN_TIMEOUT, TINY  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def thread_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """dashboard.py sets RNNLAB_THREADS / OMP_WAIT_POLICY for its process (here: pytest's);
+    restore them after each test so the rest of the suite sees the environment it started with."""
+    for key in ("RNNLAB_THREADS", "OMP_WAIT_POLICY"):
+        if key in os.environ:
+            monkeypatch.setenv(key, os.environ[key])
+        else:
+            monkeypatch.delenv(key, raising=False)
 
 
 @pytest.fixture(autouse=True)
