@@ -1,6 +1,7 @@
 """Real-browser end-to-end test: ``streamlit run dashboard.py`` driven by headless chromium.
 
-Data -> Train (a tiny LSTM, then a tiny GRU, set through the widgets) -> Predictions ->
+Data -> Train (a tiny GRU set through the widgets, then Reset to defaults and the default
+LSTM, watched live and timed) -> Predictions ->
 Hidden states -> Errors -> Runs & export. On every page: the Altair charts are drawn
 (a ``.vega-embed`` holding a canvas / svg), no Streamlit exception box and no error box is
 shown. A viewport screenshot of each page goes to ``docs/screenshots/<page>.png`` (the
@@ -35,6 +36,8 @@ MAX_PNG_BYTES = 500_000
 PAGE_TIMEOUT = 90_000  # ms: one page's script run (first use of torch / analysis on a loaded machine)
 TRAIN_TIMEOUT = 120_000  # ms: a tiny training run
 TINY = {"Max epochs": "3", "Hidden size": "8", "Layers": "1"}
+DEFAULTS = {"Max epochs": "60", "Hidden size": "64", "Layers": "2"}  # RunConfig() as the Train page shows it
+DEFAULT_TRAIN_TIMEOUT = 180_000  # ms: the default LSTM on seattle-weather (~10-30 s here)
 
 # every visible chart has drawn its marks (vega renders a canvas.marks or svg.marks)
 JS_CHARTS_DRAWN = """(minimum) => {
@@ -42,6 +45,12 @@ JS_CHARTS_DRAWN = """(minimum) => {
   const charts = [...document.querySelectorAll('.vega-embed')].filter(visible);
   const drawn = c => [...c.querySelectorAll('canvas, svg')].some(m => m.getBoundingClientRect().width > 0);
   return charts.length >= minimum && charts.every(drawn);
+}"""
+# the open tab panel holds at least one chart that has drawn its marks
+JS_TAB_DRAWN = """() => {
+  const panel = [...document.querySelectorAll('[role=tabpanel]')].find(p => p.getClientRects().length > 0);
+  return !!panel && [...panel.querySelectorAll('.vega-embed')].some(
+    c => [...c.querySelectorAll('canvas, svg')].some(m => m.getBoundingClientRect().width > 0));
 }"""
 JS_COUNT_DRAWN = """() => [...document.querySelectorAll('.vega-embed')]
   .filter(c => c.getClientRects().length > 0 && c.querySelector('canvas, svg')).length"""
@@ -101,14 +110,20 @@ def set_number(page: Any, label: str, value: str) -> None:
 
 
 def visit_tabs(page: Any, where: str) -> int:
-    """Open every tab of the page (client-side, no rerun); each tab's charts must draw.
+    """Open every tab of the page (client-side, no rerun); each tab must draw at least one
+    chart (vega draws a hidden tab's charts only once it is shown, so wait for them).
     Returns the number of charts drawn over all tabs."""
     tabs = page.get_by_role("tab")
     total = 0
     for i in range(tabs.count()):
+        name = tabs.nth(i).inner_text()
         tabs.nth(i).click()
-        total += wait_charts(page, 0)
-        assert_no_errors(page, f"{where}, tab {tabs.nth(i).inner_text()!r}")
+        try:
+            page.wait_for_function(JS_TAB_DRAWN, timeout=PAGE_TIMEOUT)
+        except PlaywrightTimeoutError as exc:
+            raise AssertionError(f"{where}, tab {name!r}: no chart drawn; page says:\n{page_text(page)}") from exc
+        total += wait_charts(page, 1)
+        assert_no_errors(page, f"{where}, tab {name!r}")
     tabs.first.click()
     return total
 
@@ -151,42 +166,58 @@ def test_data_train_and_inspect_in_a_real_browser(streamlit_server: dict[str, An
     shot(page, "data", page.get_by_role("heading", name="seattle-weather", level=3))
     lap("data")
 
-    # Train: a tiny LSTM through the widgets
+    # Train: a tiny GRU through the widgets
     go(page, "Train")
     assert_no_errors(page, "Train (settings)")
     for label, value in TINY.items():
         set_number(page, label, value)
     for label, value in TINY.items():
         assert page.get_by_label(label, exact=True).input_value() == value, label
-    page.get_by_role("button", name=re.compile(r"Train$")).click()
-    page.mouse.move(1, 999)
-    page.get_by_text("1 run in this session").wait_for(timeout=TRAIN_TIMEOUT)
-    page.get_by_text(re.compile(r"Training finished after 3 epochs")).wait_for(timeout=PAGE_TIMEOUT)
-    wait_idle(page)
-    assert wait_charts(page, 2) >= 2  # loss curves + validation forecast
-    assert_no_errors(page, "Train (after the LSTM)")
-    lap("train lstm")
-
-    # a second tiny run (GRU) so that Runs & export can overlay two runs
     gru = page.get_by_role("radiogroup", name="Cell").get_by_role("radio", name="GRU", exact=True)
     gru.click()
     wait_idle(page)
     assert gru.get_attribute("aria-checked") == "true"
     page.get_by_role("button", name=re.compile(r"Train$")).click()
     page.mouse.move(1, 999)
-    page.get_by_text("2 runs in this session").wait_for(timeout=TRAIN_TIMEOUT)
+    page.get_by_text("1 run in this session").wait_for(timeout=TRAIN_TIMEOUT)
     page.get_by_text(re.compile(r"Training finished after 3 epochs")).wait_for(timeout=PAGE_TIMEOUT)
     wait_idle(page)
-    assert wait_charts(page, 2) >= 2
+    assert wait_charts(page, 2) >= 2  # loss curves + validation forecast
     assert_no_errors(page, "Train (after the GRU)")
+    lap("train gru")
+
+    # then what a new user does: Reset to defaults, press Train, watch the default LSTM train live
+    page.get_by_role("button", name="Reset to defaults").click()
+    wait_idle(page)
+    for label, value in DEFAULTS.items():
+        expect(page.get_by_label(label, exact=True)).to_have_value(value, timeout=PAGE_TIMEOUT)
+    wait_idle(page)
+    lstm = page.get_by_role("radiogroup", name="Cell").get_by_role("radio", name="LSTM", exact=True)
+    assert lstm.get_attribute("aria-checked") == "true"
+    t_train = time.monotonic()
+    page.get_by_role("button", name=re.compile(r"Train$")).click()
+    page.mouse.move(1, 999)
+    # live: the progress line counts epochs of 60 while the loss and forecast charts are drawn
+    page.get_by_text(re.compile(r"^Training · epoch [1-9]\d*/60")).wait_for(timeout=TRAIN_TIMEOUT)
+    assert page.get_by_role("button", name="Stop", exact=True).is_enabled()
+    assert wait_charts(page, 2) >= 2
+    page.get_by_text("2 runs in this session").wait_for(timeout=DEFAULT_TRAIN_TIMEOUT)
+    page.get_by_text(re.compile(r"^Training finished after \d+ epochs")).wait_for(timeout=PAGE_TIMEOUT)
+    default_seconds = round(time.monotonic() - t_train, 1)
+    wait_idle(page)
+    assert wait_charts(page, 2) >= 2
+    assert_no_errors(page, "Train (after the default LSTM)")
+    # the defaults give a model that beats persistence on this series (no "does not beat" warning)
+    assert page.get_by_text("does not beat the naive forecast").count() == 0, page_text(page)
     # the README's picture: the Train button, the result and its loss / forecast charts
     shot(page, "train", page.get_by_text(re.compile(r"^Training finished after")), margin=160)
-    lap("train gru")
+    lap("train default lstm")
+    print(f"e2e: the default LSTM trained in {default_seconds} s from the click on Train", flush=True)
 
     # Predictions: forecast vs actual with baselines, error by step, forecast beyond the data
     go(page, "Predictions")
     # the settings made through the widgets reached the run
-    page.get_by_text(re.compile(r"GRU 8×1 · .* trained 3 epochs")).first.wait_for(timeout=PAGE_TIMEOUT)
+    page.get_by_text(re.compile(r"LSTM 64×2 · .* trained \d+ epochs")).first.wait_for(timeout=PAGE_TIMEOUT)
     assert wait_charts(page, 3) >= 3
     assert_no_errors(page, "Predictions")
     shot(page, "predictions", page.get_by_role("heading", name="Test metrics: model vs baselines"))
@@ -196,7 +227,7 @@ def test_data_train_and_inspect_in_a_real_browser(streamlit_server: dict[str, An
     go(page, "Hidden states")
     assert wait_charts(page, 1) >= 1
     assert_no_errors(page, "Hidden states")
-    assert visit_tabs(page, "Hidden states") >= 4  # trajectory, units, gates, probing
+    assert visit_tabs(page, "Hidden states") >= 5  # trajectory, units, gates, probing, evolution
     shot(page, "hidden_states")
     lap("hidden states")
 
@@ -212,8 +243,8 @@ def test_data_train_and_inspect_in_a_real_browser(streamlit_server: dict[str, An
     go(page, "Runs & export")
     page.get_by_role("heading", name="Compare runs").wait_for(timeout=PAGE_TIMEOUT)
     overlay = page.get_by_test_id("stMultiSelect").filter(has_text="Runs to overlay")
-    for cell in ("lstm", "gru"):  # both runs, overlaid by default
-        expect(overlay).to_contain_text(f"{cell} h8x1 · seattle-weather/temp_max", timeout=PAGE_TIMEOUT)
+    for label in ("gru h8x1", "lstm h64x2"):  # both runs, overlaid by default
+        expect(overlay).to_contain_text(f"{label} · seattle-weather/temp_max", timeout=PAGE_TIMEOUT)
     assert wait_charts(page, 2) >= 2
     assert_no_errors(page, "Runs & export")
     shot(page, "runs")
