@@ -179,7 +179,7 @@ with col_data:
                  help="Statistics from the training span only")
     st.selectbox("Target transform", TRANSFORMS, key=P + "transform", persist_state="session",
                  format_func=lambda t: f"auto → {auto['transform']}" if t == "auto" and auto else t,
-                 help="auto runs an ADF stationarity test on the training span")
+                 help="auto: ADF and KPSS stationarity tests on the training span; levels only when both say stationary")
     if auto and st.session_state[P + "transform"] == "auto":
         st.caption(f"Auto: **{transform_words(auto['transform'])}**. {auto['reason']}")
 with col_train:

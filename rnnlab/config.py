@@ -28,7 +28,7 @@ class RunConfig:
     train_frac: float = 0.7  # first share of rows used for fitting (scalers, model, linear baseline)
     val_frac: float = 0.15  # next share for early stopping; the rest is the untouched test span
     scaling: str = "standard"  # standard | minmax | none; statistics from the training span only
-    transform: str = "auto"  # auto | level | diff | log_return (auto: ADF stationarity test on the training span)
+    transform: str = "auto"  # auto | level | diff | log_return (auto: ADF + KPSS stationarity tests on the training span)
     season: int | None = None  # season length for the seasonal-naive baseline (None: from frequency)
     # ---- model
     cell: str = "lstm"  # rnn | lstm | gru

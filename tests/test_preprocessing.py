@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rnnlab.errors import ConfigError
-from rnnlab.preprocessing import Preprocessor, adf_test, choose_transform, chronological_split, window_count
+from rnnlab.preprocessing import Preprocessor, adf_test, choose_transform, chronological_split, kpss_test, window_count
 
 
 def frame_of(y, **extra) -> pd.DataFrame:
@@ -86,6 +86,37 @@ def test_auto_transform_follows_stationarity():
     prices = 100 * np.exp(np.cumsum(0.002 + 0.01 * rng.standard_normal(1000)))
     transform, reason = choose_transform(prices)
     assert transform == "log_return" and "ADF" in reason
+
+
+def test_kpss_matches_the_reference_implementation():
+    """Statistic and data-chosen lags as statsmodels 0.14 ``kpss(y, "c", nlags="auto")`` gives them
+    for these series (values computed once with statsmodels, which rnnlab does not depend on)."""
+    rng = np.random.default_rng(3)
+    noise = rng.standard_normal(1000)
+    walk = np.cumsum(rng.standard_normal(500))
+    ar = np.zeros(600)
+    for t in range(1, 600):
+        ar[t] = 0.5 * ar[t - 1] + rng.standard_normal()
+    for y, stat, lags, stationary in [(noise, 0.08859684950079333, 0, True), (walk, 3.2645951138604694, 12, False),
+                                      (ar, 0.19008625076396665, 12, True)]:
+        res = kpss_test(y)
+        assert res.statistic == pytest.approx(stat, rel=1e-9) and res.lags == lags and res.stationary is stationary
+
+
+def test_mean_reverting_series_with_a_level_shift_is_not_modelled_in_levels():
+    """ADF alone calls it stationary (strong mean reversion); KPSS sees the level move, and a
+    level model could not follow such a move out of the training range: changes instead."""
+    rng = np.random.default_rng(1)
+    e = np.zeros(600)
+    for t in range(1, 600):
+        e[t] = 0.3 * e[t - 1] + rng.standard_normal()
+    shifted = 50 + e + np.where(np.arange(600) < 300, 1.0, 0.0)  # positive: still diff, not log-returns
+    assert adf_test(shifted).stationary and not kpss_test(shifted).stationary
+    transform, reason = choose_transform(shifted)
+    assert transform == "diff"
+    assert "rejects a unit root but KPSS" in reason and "rejects stationarity" in reason
+    kind, why = choose_transform(50 + e)  # the same noise without the shift: both tests agree, levels
+    assert kind == "level" and "does not reject stationarity" in why
 
 
 def test_adf_agrees_with_known_cases():
