@@ -11,8 +11,8 @@ from pathlib import Path
 # Training runs in a background thread next to the server's own threads (websocket loop,
 # page and fragment reruns) and, usually, the browser: leave them a core (RNNLAB_THREADS =
 # cores - 1; OpenMP workers sleep instead of spinning when there is more than one). On the
-# 2-core reference machine the default LSTM trains in 9-10 s in the app this way, 17-19 s
-# with 2 sleeping threads. Set before torch is first imported (pages import it lazily).
+# 2-core reference machine a default LSTM run took 9-10 s in the app this way against 17-19 s
+# with 2 sleeping threads (rnnlab._platform.interactive_thread_env). Set before torch is first imported (pages import it lazily).
 from rnnlab._platform import interactive_thread_env  # noqa: E402  (no torch)
 
 interactive_thread_env()

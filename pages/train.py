@@ -99,7 +99,7 @@ def final_panel(job: Any) -> None:
     run = snap.run
     if run is None:
         return
-    diverged = run.train_info.get("stop_reason") == "diverged"
+    diverged = run.diverged
     verb = "diverged" if diverged else ("stopped" if snap.status == "stopped" else "finished")
     # a diverged run is usable (best epoch kept) but not a success: say so in a warning
     (st.warning if diverged else st.success)(

@@ -254,6 +254,11 @@ class Run:
         return str(self.meta.get("id", ""))
 
     @property
+    def diverged(self) -> bool:
+        """Training stopped at a non-finite loss; the run holds the best epoch before it."""
+        return self.train_info.get("stop_reason") == "diverged"
+
+    @property
     def label(self) -> str:
         """Short human label, e.g. ``lstm h64x2 · seattle-weather/temp_max · 21:04:13``."""
         c = self.config

@@ -268,11 +268,11 @@ def test_job_that_diverges_mid_run_keeps_a_usable_run_and_explains(sine_dataset,
     assert "diverged in epoch 3" in snap.message and "lower learning rate" in snap.message
     assert "kept the best weights from epoch" in snap.message
     run = snap.run
-    assert run.train_info["stop_reason"] == "diverged" and len(run.history) == 2
+    assert run.diverged and run.train_info["stop_reason"] == "diverged" and len(run.history) == 2
     assert any("lower learning rate" in w for w in run.meta["warnings"])
     assert np.isfinite(run.metrics["test"]["model"]["rmse"])
     assert np.isfinite(run.forecast()["forecast"]).all()
-    assert job.saved_to is not None and load_run(job.saved_to).train_info["stop_reason"] == "diverged"
+    assert job.saved_to is not None and load_run(job.saved_to).diverged
 
 
 # ============================================================================= faults: Stop, closed tab

@@ -43,7 +43,7 @@ def _job_line(snap: Any, job: Any) -> str:
 
 def _flash_finished(snap: Any, run: Any) -> None:
     """One notice for a finished job's run; a run that diverged (best epoch kept) is a warning."""
-    if run.train_info.get("stop_reason") == "diverged":
+    if run.diverged:
         state.flash(f"Training diverged: **{run.label}** (best epoch kept) was added to your runs.", "warning")
     else:
         state.flash(f"Training finished ({snap.status}): **{run.label}** was added to your runs.", "success")

@@ -147,5 +147,5 @@ def test_diverging_training_explains_and_keeps_the_best_epoch(app_with_run, tiny
     runs = at.session_state["rnnlab.runs"]
     assert len(runs) == 2 and tiny_run.id in runs  # the earlier run is still there
     run = runs[job.snapshot().run.id]
-    assert run.train_info["stop_reason"] == "diverged" and len(run.history) == 2
+    assert run.diverged and run.train_info["stop_reason"] == "diverged" and len(run.history) == 2
     assert np.isfinite(run.metrics["test"]["model"]["rmse"])
