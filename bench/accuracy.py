@@ -53,8 +53,8 @@ def _train_one(task: dict[str, Any]) -> dict[str, Any]:
     torch.set_num_threads(int(task.get("threads") or 1))
     os.environ["RNNLAB_THREADS"] = str(task.get("threads") or 1)  # pipeline.train applies it
     from rnnlab import pipeline
-    from rnnlab.config import RunConfig
     from rnnlab.data import load_dataset
+    from rnnlab.settings import RunConfig
 
     t0 = time.perf_counter()
     ds = load_dataset(task["dataset"])
@@ -180,8 +180,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = p.parse_args(argv)
     started = time.perf_counter()
 
-    from rnnlab.config import RunConfig
     from rnnlab.data import list_datasets
+    from rnnlab.settings import RunConfig
 
     epochs = args.epochs or None
     steps = QUICK_STEPS if args.quick else None

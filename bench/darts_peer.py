@@ -50,9 +50,10 @@ def _child(epochs: int, reps: int, rows: int | None, hidden: int) -> dict[str, A
     import numpy as np
     import torch
 
-    from rnnlab.models import build_model
-    from rnnlab.training import Trainer, seed_everything
     from bench.speed import reference_prepared
+    from rnnlab.models import build_model
+    from rnnlab.tasks.forecast import FORECAST
+    from rnnlab.training import Trainer, seed_everything
 
     threads = common.setup_threads()
     prep = reference_prepared(rows, cell="lstm", hidden_size=hidden, batch_size=64, epochs=epochs, patience=0)
@@ -69,10 +70,9 @@ def _child(epochs: int, reps: int, rows: int | None, hidden: int) -> dict[str, A
 
     def rnnlab_arm() -> None:
         seed_everything(0)
-        model = build_model(prep.config.model_config(pre.n_features))
+        model = build_model(prep.config, FORECAST.model_shape(prep))
         events: list = []
-        Trainer(prep.config.train_config(), [events.append]).fit(model, Xtr, Ytr, Xva, Yva,
-                                                                 stop_event=threading.Event())
+        Trainer(prep.config, [events.append]).fit(model, FORECAST.objective(prep), stop_event=threading.Event())
 
     def block_arm() -> None:
         BlockRNNModel(input_chunk_length=prep.config.seq_len, output_chunk_length=1, model="LSTM",

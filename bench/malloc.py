@@ -23,21 +23,21 @@ from bench import common
 
 
 def _child(epochs: int, rows: int | None, cell: str, hidden: int) -> dict[str, Any]:
+    from bench.speed import reference_prepared
     from rnnlab import _platform
     from rnnlab.models import build_model
+    from rnnlab.tasks.forecast import FORECAST
     from rnnlab.training import Trainer, seed_everything
-    from bench.speed import reference_prepared
 
     threads = common.setup_threads()
     prep = reference_prepared(rows, cell=cell, hidden_size=hidden, batch_size=64, epochs=epochs, patience=0)
     seed_everything(0)
-    model = build_model(prep.config.model_config(prep.preprocessor.n_features))
+    model = build_model(prep.config, FORECAST.model_shape(prep))
     Xtr, Ytr = prep.tensors("train")
     Xva, Yva = prep.tensors("val")
     events: list = []
     faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    result = Trainer(prep.config.train_config(), [events.append]).fit(model, Xtr, Ytr, Xva, Yva,
-                                                                    stop_event=threading.Event())
+    result = Trainer(prep.config, [events.append]).fit(model, FORECAST.objective(prep), stop_event=threading.Event())
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults0
     secs = [r.seconds for r in result.history]
     steady = secs[1:] if len(secs) > 1 else secs

@@ -29,8 +29,8 @@ def _child_train(epochs: int, rows: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {"rss_start_mib": common.rss_mib()}
     import torch  # noqa: F401
 
-    from rnnlab import pipeline
     from bench.speed import reference_prepared
+    from rnnlab import pipeline
 
     common.setup_threads()
     out["rss_after_imports_mib"] = common.rss_mib()
@@ -60,8 +60,8 @@ def _run_retained_mib(run: Any) -> float:
 
 
 def _child_app(epochs: int, rows: int | None, n_runs: int) -> dict[str, Any]:
-    from rnnlab.jobs import TrainingJob
     from bench.speed import reference_prepared
+    from rnnlab.jobs import TrainingJob
 
     common.setup_threads()
     prep = reference_prepared(rows, cell="lstm", hidden_size=64, batch_size=64, epochs=epochs, patience=0)

@@ -4,8 +4,8 @@ A synthetic 10,000-step daily series (trend + weekly and yearly seasons + AR(1) 
 seeded) goes through ``pipeline.prepare`` (seq_len 60, 1-step target); every complete
 window of the series (about 9,940) is then scored with the reference model (LSTM 64 x 2):
 
-* ``pipeline.predict_scaled(model, X)``: all windows, batched in chunks of 2048;
-* ``pipeline.hidden_states(model, X)``: the top layer's state at every step of every window;
+* ``forecast.predict_scaled(model, X)``: all windows, batched in chunks of 2048;
+* ``forecast.hidden_states(model, X)``: the top layer's state at every step of every window;
 * the same two done window by window (``model(X[i:i+1])`` in a loop, under ``no_grad``):
   timed on an evenly spaced sample of windows (``--loop-sample``, default 1000) and
   extrapolated to all windows, which the table says.
@@ -59,8 +59,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     import torch
 
     from rnnlab import pipeline
-    from rnnlab.config import RunConfig
     from rnnlab.models import build_model
+    from rnnlab.settings import RunConfig
+    from rnnlab.tasks import forecast
+    from rnnlab.tasks.forecast import FORECAST
     from rnnlab.training import seed_everything
 
     ds = synthetic_dataset(args.rows)
@@ -74,15 +76,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         Xt = torch.from_numpy(X)
         n = len(X)
         seed_everything(0)
-        model = build_model(prep.config.model_config(pre.n_features)).eval()
+        model = build_model(prep.config, FORECAST.model_shape(prep)).eval()
         sample = np.unique(np.linspace(0, n - 1, min(n, args.loop_sample)).astype(int))
         results: dict[str, Any] = {}
 
         def batched_predict() -> None:
-            results["pred"] = pipeline.predict_scaled(model, X)
+            results["pred"] = forecast.predict_scaled(model, X)
 
         def batched_hidden() -> None:
-            results["hidden_shape"] = pipeline.hidden_states(model, X).shape
+            results["hidden_shape"] = forecast.hidden_states(model, X).shape
 
         @torch.no_grad()
         def loop_predict() -> float:

@@ -7,7 +7,7 @@ batch 64, on CPU; plus GRU and vanilla RNN with hidden 128, and the LSTM with ba
 * ``minimal``: one epoch of the loop anyone would write: shuffled index into the pre-built
   window tensors, the same ``RNNForecaster`` module, Adam, MSE, nothing else (no validation,
   no clipping, no callbacks).
-* ``rnnlab``: ``Trainer(TrainConfig(epochs=1, batch_size=...)).fit(...)`` with its defaults
+* ``rnnlab``: ``Trainer(RunConfig(epochs=1, batch_size=...)).fit(model, objective)`` with its defaults
   (gradient clipping 1.0, plateau LR schedule, validation pass, best-weights copy), a real
   callback (``events.append``) and a stop ``threading.Event``.
 * ``val pass``: ``Trainer.evaluate`` on the validation windows alone, to show how much of
@@ -43,8 +43,8 @@ def reference_prepared(rows: int | None = None, seq_len: int = 60, horizon: int 
     from dataclasses import replace
 
     from rnnlab import pipeline
-    from rnnlab.config import RunConfig
     from rnnlab.data import load_dataset
+    from rnnlab.settings import RunConfig
 
     ds = load_dataset("sp500")
     if rows:
@@ -79,17 +79,16 @@ def minimal_epoch_fn(model, X, Y, batch_size: int, seed: int = 0):
 
 def rnnlab_epoch_fn(model, prep, events: list):
     """A closure running ``Trainer.fit`` for one epoch with a callback and a stop flag."""
+    from rnnlab.tasks import get_task
     from rnnlab.training import Trainer
 
-    tcfg = prep.config.train_config()
-    tcfg.epochs = 1
-    Xtr, Ytr = prep.tensors("train")
-    Xva, Yva = prep.tensors("val")
+    tcfg = prep.config.replace(epochs=1)
+    objective = get_task(prep.config.task).objective(prep)
     stop = threading.Event()
 
     def epoch() -> None:
         events.clear()
-        Trainer(tcfg, [events.append]).fit(model, Xtr, Ytr, Xva, Yva, stop_event=stop)
+        Trainer(tcfg, [events.append]).fit(model, objective, stop_event=stop)
 
     return epoch
 
@@ -111,24 +110,26 @@ def warm_up(*models_and_data: Any, batches: int = 2) -> None:
 def bench_config(name: str, spec: dict[str, Any], reps: int, warmup: int, rows: int | None,
                  hidden: int | None = None) -> dict[str, Any]:
     from rnnlab.models import build_model
+    from rnnlab.tasks import get_task
     from rnnlab.training import Trainer, seed_everything
 
     spec = dict(spec)
     if hidden:
         spec["hidden_size"] = hidden
     prep = reference_prepared(rows, **spec)
-    mcfg = prep.config.model_config(prep.preprocessor.n_features)
+    mcfg = prep.config
+    shape = get_task(mcfg.task).model_shape(prep)
     seed_everything(0)
-    m_min, m_rnn = build_model(mcfg), build_model(mcfg)
+    m_min, m_rnn = build_model(mcfg, shape), build_model(mcfg, shape)
     m_rnn.load_state_dict(m_min.state_dict())
     Xtr, Ytr = prep.tensors("train")
     Xva, Yva = prep.tensors("val")
     events: list = []
-    evaluator = Trainer(prep.config.train_config())
+    objective = get_task(mcfg.task).objective(prep)
     arms = {
         "minimal": minimal_epoch_fn(m_min, Xtr, Ytr, prep.config.batch_size),
         "rnnlab": rnnlab_epoch_fn(m_rnn, prep, events),
-        "val_pass": lambda: evaluator.evaluate(m_rnn, Xva, Yva) and None,
+        "val_pass": lambda: Trainer.validate(m_rnn, objective) and None,
     }
     warm_up(m_min, m_rnn, Xtr, Ytr)
     print(f"-- {name}: {mcfg.cell} hidden {mcfg.hidden_size} x {mcfg.num_layers}, batch {prep.config.batch_size}, "
@@ -162,13 +163,14 @@ def bench_threads(reps: int, rows: int | None, hidden: int | None) -> dict[str, 
 
     from rnnlab._platform import physical_cores
     from rnnlab.models import build_model
+    from rnnlab.tasks.forecast import FORECAST
     from rnnlab.training import seed_everything
 
     before = torch.get_num_threads()
     counts = sorted({1, physical_cores()})
     prep = reference_prepared(rows, **{**CONFIGS["lstm64"], **({"hidden_size": hidden} if hidden else {})})
     seed_everything(0)
-    model = build_model(prep.config.model_config(prep.preprocessor.n_features))
+    model = build_model(prep.config, FORECAST.model_shape(prep))
     epoch = rnnlab_epoch_fn(model, prep, [])
 
     def arm(n: int):

@@ -24,7 +24,7 @@ if run is None:
     need_run()
     st.stop()
 
-from rnnlab import pipeline  # noqa: E402  (torch: only once a run exists)
+from rnnlab.tasks.forecast import is_close_to_naive, metrics_table  # noqa: E402  (torch: only once a run exists)
 
 cfg, metrics = run.config, run.metrics
 target = cfg.target or run.dataset.target
@@ -38,7 +38,7 @@ if metrics.get("transform"):
 
 close = False
 with guard("comparing with the naive forecast"):
-    close = pipeline.is_close_to_naive(run)
+    close = is_close_to_naive(run)
 if close:
     skill = metrics.get("skill_vs_naive", float("nan"))
     st.warning(
@@ -53,7 +53,7 @@ if close:
 st.subheader("Test metrics: model vs baselines")
 table = None
 with guard("building the metric table"):
-    table = pipeline.metrics_table(run)
+    table = metrics_table(run)
 if table is not None:
     shown = table.rename(index=ROW_NAMES, columns=METRIC_NAMES)
     pct_cols = [c for c in ("skill vs naive", "direction hit rate") if c in shown.columns]

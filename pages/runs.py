@@ -64,7 +64,8 @@ def _short_labels(runs: list[Any]) -> dict[str, str]:
 
 
 def _zip_bytes(run: Any) -> bytes:
-    from rnnlab.runs import save_run, zip_run
+    from rnnlab.archive import zip_run
+    from rnnlab.runs import save_run
 
     cache = state.export_cache()
     key = (run.id, "zip")
@@ -87,7 +88,7 @@ def _build_exports(run: Any) -> None:
 def _import(upload: Any) -> None:
     """Load an uploaded run zip once per upload; errors stay visible while the file is there."""
     from rnnlab.errors import RnnlabError
-    from rnnlab.runs import load_run_archive
+    from rnnlab.archive import load_run_archive
 
     if state.upload_seen(upload.file_id):
         err = st.session_state.get(K_UPLOAD_ERROR)

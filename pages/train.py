@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnnlab.config import RunConfig
+from rnnlab.settings import RunConfig
 from ui import charts, state
 from ui.common import (
     current_dataset,

@@ -1,23 +1,32 @@
 """Command line: ``python -m rnnlab datasets | train | predict | export``.
 
-Errors a user can cause exit with status 2 and one line on stderr (``error: ...``), never a
-traceback. Progress goes to stderr, tables to stdout.
+``train`` has a flag for every setting of :class:`rnnlab.settings.RunConfig`, generated from
+it (``python -m rnnlab train --help`` lists them by group). Errors a user can cause exit with
+status 2 and one line on stderr (``error: ...``), never a traceback. Progress goes to stderr,
+tables to stdout.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import tempfile
 from pathlib import Path
-from typing import NoReturn, Sequence
+from typing import Any, NoReturn, Sequence
 
 from rnnlab.errors import RnnlabError
+from rnnlab.settings import GROUPS, SPECS, RunConfig, SettingSpec
 
 EXIT_USER_ERROR = 2
 
 
-def _fmt(value: float, digits: int = 4) -> str:
+class UsageError(RnnlabError):
+    """A command-line argument that cannot work (before anything is computed)."""
+
+
+def _fmt(value: float | None, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     if abs(value) >= 1000:
@@ -25,7 +34,7 @@ def _fmt(value: float, digits: int = 4) -> str:
     return f"{value:.{digits}g}"
 
 
-def format_metrics_table(metrics: dict, span: str = "test") -> str:
+def format_metrics_table(metrics: dict[str, Any], span: str = "test") -> str:
     """Plain-text table: rows model + baselines, columns metrics, plus skill vs naive."""
     rows = metrics[span]
     names = ["mae", "rmse", "mape", "smape", "mase", "directional_accuracy", "r2"]
@@ -42,64 +51,105 @@ def format_metrics_table(metrics: dict, span: str = "test") -> str:
     return "\n".join(out)
 
 
+# ----------------------------------------------------------------------------- flags from the settings
+def _value_parser(s: SettingSpec) -> Any:
+    """argparse ``type`` for a setting: numbers (``auto`` for automatic ones), lists, text."""
+    def parse(text: str) -> Any:
+        if s.optional and text.strip().lower() == "auto":
+            return None
+        if s.kind is int:
+            try:
+                return int(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if s.kind is float:
+            try:
+                return float(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if s.kind is list:
+            return [v.strip() for v in text.split(",") if v.strip()]
+        return text
+    parse.__name__ = s.kind.__name__
+    return parse
+
+
+def _help(s: SettingSpec) -> str:
+    default = "auto" if s.default is None else (",".join(s.default) or "none") if s.kind is list else s.default
+    rule = s.rule()
+    extra = f"; {rule}" if rule and not s.choices else ""
+    return f"{s.help} (default: {default}{extra})".replace("%", "%%")
+
+
+def add_setting_flags(parser: argparse.ArgumentParser, skip: Sequence[str] = ()) -> None:
+    """One flag per setting (``--seq-len``; aliases such as ``--model`` for ``--cell``), grouped as
+    the settings are. Flags not given stay out of the namespace, so the settings' defaults apply."""
+    groups = {g: parser.add_argument_group(f"{g} settings") for g in GROUPS}
+    for s in SPECS.values():
+        if s.name in skip:
+            continue
+        flags = [s.flag, *("--" + a.replace("_", "-") for a in s.aliases)]
+        kw: dict[str, Any] = dict(dest=s.name, default=argparse.SUPPRESS, help=_help(s))
+        if s.kind is bool:
+            kw["action"] = argparse.BooleanOptionalAction
+        else:
+            kw["type"] = _value_parser(s)
+            if s.choices:
+                kw["choices"] = s.choices
+            kw["metavar"] = "{" + ",".join(s.choices) + "}" if s.choices else s.name.upper()
+        groups[s.group].add_argument(*flags, **kw)
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The RunConfig of the setting flags given (checked; defaults for the rest). A flag that the
+    chosen task does not use is refused, so it cannot be silently ignored."""
+    given = {name: getattr(args, name) for name in SPECS if hasattr(args, name)}
+    cfg = RunConfig(**given).validate()
+    unused = [SPECS[n].flag for n in given if not cfg.applies(n)]
+    if unused:
+        raise UsageError(f"{', '.join(unused)} do(es) not apply to --task {cfg.task}")
+    return cfg
+
+
+# ----------------------------------------------------------------------------- commands
 def cmd_datasets(args: argparse.Namespace) -> int:
     from rnnlab.data import list_datasets
 
     infos = list_datasets()
     w = max(len(i.name) for i in infos)
     for i in infos:
-        print(f"{i.name.ljust(w)}  {i.frequency:<8} {i.rows:>6} rows  target={i.target:<10} {i.description}")
+        print(f"{i.name.ljust(w)}  series  {i.frequency:<18} {i.rows:>6} rows  target={i.target:<10} {i.description}")
         print(f"{''.ljust(w)}  columns: {', '.join(i.columns)}")
         print(f"{''.ljust(w)}  source: {i.source}; licence: {i.licence}")
     return 0
 
 
-def _config_from_args(args: argparse.Namespace) -> "RunConfig":  # noqa: F821
-    from rnnlab.config import RunConfig
-    from rnnlab.preprocessing import as_sequence
+def check_out_folder(out: Path) -> None:
+    """``--out`` must be writable and new, empty or an rnnlab run: checked before any training."""
+    from rnnlab.runs import is_run_folder
 
-    cfg = RunConfig(
-        dataset=args.data,
-        target=args.target,
-        features=as_sequence(args.features),
-        time_col=args.time_col,
-        seq_len=args.seq_len,
-        horizon=args.horizon,
-        train_frac=args.train_frac,
-        val_frac=args.val_frac,
-        scaling=args.scaling,
-        transform=args.transform,
-        season=args.season,
-        cell=args.model,
-        hidden_size=args.hidden,
-        num_layers=args.layers,
-        dropout=args.dropout,
-        bidirectional=args.bidirectional,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        patience=args.patience,
-        seed=args.seed,
-    )
-    return cfg
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out '{out}' is a file; give a folder for the run")
+    if out.is_dir() and any(out.iterdir()) and not is_run_folder(out):
+        raise UsageError(f"--out '{out}' holds files that are not an rnnlab run; choose an empty or new folder "
+                         f"(nothing was written)")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.mkdtemp(prefix=".rnnlab-write-check-", dir=out.parent)
+        os.rmdir(probe)
+    except OSError as exc:
+        raise UsageError(f"cannot write the run to --out '{out}': {exc.strerror or exc}") from exc
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from rnnlab.data import load_dataset
-    from rnnlab.pipeline import prepare, train
+    from rnnlab.pipeline import load_data, prepare, train
     from rnnlab.runs import save_run
     from rnnlab.training import TrainEvent
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise_user(f"--out '{out}' is a file; give a folder for the run")
-    try:  # an unusable --out fails now, not after minutes of training
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise_user(f"cannot create the folder for --out '{out}': {exc.strerror or exc}")
-    ds = load_dataset(args.data, time_col=args.time_col)
-    cfg = _config_from_args(args)
+    cfg = config_from_args(args)
+    check_out_folder(out)
+    ds = load_data(cfg)
     prep = prepare(ds, cfg)
     c = prep.config
     err = sys.stderr
@@ -108,9 +158,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     for w in prep.warnings:
         print(f"warning: {w}", file=err)
     print(f"windows: seq_len={c.seq_len} horizon={c.horizon}; train {len(prep.train)}, val {len(prep.val)}, "
-          f"test {len(prep.test)}; transform {prep.preprocessor.transform_} ({prep.preprocessor.transform_reason_})", file=err)
-    print(f"model: {c.cell} hidden {c.hidden_size} x {c.num_layers} layers; epochs <= {c.epochs}, batch {c.batch_size}, "
-          f"lr {c.lr:g}, seed {c.seed}", file=err)
+          f"test {len(prep.test)}; transform {prep.preprocessor.transform_} ({prep.preprocessor.transform_reason_})",
+          file=err)
+    print(f"model: {c.cell} hidden {c.hidden_size} x {c.num_layers} layers; epochs <= {c.epochs}, "
+          f"batch {c.batch_size}, lr {c.lr:g}, seed {c.seed}", file=err)
 
     def progress(ev: TrainEvent) -> None:
         if ev.kind == "epoch" and not args.quiet:
@@ -137,9 +188,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     import numpy as np
     import pandas as pd
 
+    from rnnlab.calendar import future_index
     from rnnlab.data import load_dataset
-    from rnnlab.pipeline import future_index, predict_original
     from rnnlab.runs import load_run
+    from rnnlab.tasks.forecast import predict_original
 
     run = load_run(args.run)
     pre = run.preprocessor
@@ -147,9 +199,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     n = len(ds.frame)
     anchors = pre.valid_anchors(n, 0, n, need_targets=False)
     if len(anchors) == 0:
-        raise_user(f"seq_len={pre.seq_len} needs at least {pre.min_anchor() + 1} rows, got {n}")
+        raise UsageError(f"seq_len={pre.seq_len} needs at least {pre.min_anchor() + 1} rows, got {n}")
     w = pre.windows(ds.frame, anchors)
     pred = predict_original(run.model, pre, w)  # (n, h)
+    if not np.isfinite(pred).all():
+        bad = int((~np.isfinite(pred)).any(axis=1).sum())
+        raise UsageError(f"the model's forecasts are not finite for {bad} of {len(w)} windows (the data is far "
+                         f"outside what it was trained on, or the run is damaged); nothing was written")
     h = pre.horizon
     idx = ds.frame.index
     times = idx.append(future_index(idx, h))
@@ -165,7 +221,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         frame.to_csv(args.out, index=False)
     except OSError as exc:
-        raise_user(f"cannot write '{args.out}': {exc.strerror or exc}")
+        raise UsageError(f"cannot write '{args.out}': {exc.strerror or exc}") from exc
     print(f"{len(w)} windows x {h} steps written to {args.out} (last {h} rows forecast beyond the data)")
     return 0
 
@@ -182,14 +238,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-class _UserError(RnnlabError):
-    pass
-
-
-def raise_user(message: str) -> None:
-    raise _UserError(message)
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse with the CLI's error contract: one ``error: ...`` line on stderr, exit status 2."""
 
@@ -198,38 +246,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from rnnlab.config import RunConfig
-
-    d = RunConfig()
-    p = _Parser(prog="python -m rnnlab", description="Train, evaluate and export recurrent forecasters.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="python -m rnnlab", description="Train, evaluate, inspect and export recurrent networks.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("datasets", help="list the offline built-in datasets").set_defaults(func=cmd_datasets)
 
-    t = sub.add_parser("train", help="train a model and write a run folder")
-    t.add_argument("--data", required=True, help="built-in name, CSV path, or yf:TICKER[:START[:END]]")
-    t.add_argument("--target", help="column to forecast (default: the dataset's default)")
-    t.add_argument("--features", help="extra input columns, comma separated")
-    t.add_argument("--time-col", help="CSV time column (default: auto-detect)")
-    t.add_argument("--model", default=d.cell, choices=["lstm", "gru", "rnn"])
-    t.add_argument("--seq-len", type=int, help="input steps per window (default: by frequency)")
-    t.add_argument("--horizon", type=int, help="steps forecast at once (default: by frequency)")
-    t.add_argument("--hidden", type=int, default=d.hidden_size)
-    t.add_argument("--layers", type=int, default=d.num_layers)
-    t.add_argument("--dropout", type=float, default=d.dropout)
-    t.add_argument("--bidirectional", action="store_true")
-    t.add_argument("--epochs", type=int, default=d.epochs)
-    t.add_argument("--batch-size", type=int, default=d.batch_size)
-    t.add_argument("--lr", type=float, default=d.lr)
-    t.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    t.add_argument("--patience", type=int, default=d.patience)
-    t.add_argument("--seed", type=int, default=d.seed)
-    t.add_argument("--scaling", default=d.scaling, choices=["standard", "minmax", "none"])
-    t.add_argument("--transform", default=d.transform, choices=["auto", "level", "diff", "log_return"])
-    t.add_argument("--season", type=int, help="season length for the seasonal-naive baseline (default: by frequency)")
-    t.add_argument("--train-frac", type=float, default=d.train_frac)
-    t.add_argument("--val-frac", type=float, default=d.val_frac)
+    t = sub.add_parser("train", help="train a model and write a run folder",
+                       description="Train a model; every setting has a flag (defaults: the app's defaults).")
+    add_setting_flags(t)
     t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
-    t.add_argument("--out", required=True, help="run folder to write")
+    t.add_argument("--out", required=True, help="run folder to write (new, empty, or an rnnlab run to replace)")
     t.set_defaults(func=cmd_train)
 
     pr = sub.add_parser("predict", help="forecast every window of a dataset with a saved run")
@@ -261,6 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `python -m rnnlab datasets | head -1`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

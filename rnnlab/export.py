@@ -36,7 +36,7 @@ class _PredictionOnly(nn.Module):
 
 def _example(model: RNNForecaster, seq_len: int, batch: int = 2) -> torch.Tensor:
     g = torch.Generator().manual_seed(0)
-    return torch.randn(batch, seq_len, model.config.input_size, generator=g)
+    return torch.randn(batch, seq_len, model.shape.input_size, generator=g)
 
 
 def export_onnx(model: RNNForecaster, seq_len: int, path: str | os.PathLike[str] | None = None) -> bytes:

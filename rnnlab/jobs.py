@@ -16,9 +16,8 @@ Abandoned jobs: with ``heartbeat_timeout`` set, a job whose front end stops call
 
 Evolution: with ``record_evolution`` (the default) the trainer also records the test-span
 anchor states at a few epochs, so the finished run carries ``run.evolution`` (saved with it)
-and the Hidden states page needs no replay. Measured cost (``train_info["evolution_seconds"]``)
-for the default config on seattle-weather, 2 cores: 11 snapshots of 213 test windows take
-0.25 s of 12.5 s of training (2%; 0.7-1.2% when other processes slow the training down).
+and the Hidden states page needs no replay; its cost is recorded in
+``train_info["evolution_seconds"]`` and measured by ``bench/live.py``.
 """
 
 from __future__ import annotations
@@ -30,14 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-import torch
 
-from rnnlab.config import RunConfig
-from rnnlab.data import Dataset
+from torch import nn
+
 from rnnlab.errors import RnnlabError
-from rnnlab.models import ModelConfig, RNNForecaster, build_model
-from rnnlab.pipeline import Prepared, Run, predict_original, prepare, train
+from rnnlab.models import ModelShape, build_model
+from rnnlab.pipeline import prepare, train
+from rnnlab.run import Run
+from rnnlab.settings import RunConfig
+from rnnlab.tasks import get_task
 from rnnlab.training import TrainEvent
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class JobSnapshot:
     elapsed: float  # seconds since the thread started
     history: list[dict[str, float]]  # finished epochs: epoch, train_loss, val_loss
     batch_losses: list[tuple[float, float]]  # (fractional epoch, batch loss), thinned to <= 2000 points
-    preview: dict[str, Any] | None  # latest validation forecast: {"time", "actual", "forecast", "epoch"}
+    preview: dict[str, Any] | None  # the task's latest live preview (forecast: {"time", "actual", "forecast", "epoch"})
     message: str  # what happened (stop reason, error)
     run: Run | None  # the trained run once status is done/stopped
     best_epoch: int = 0
@@ -78,7 +78,7 @@ class TrainingJob:
 
     def __init__(
         self,
-        dataset: Dataset,
+        dataset: Any,
         config: RunConfig,
         *,
         preview_interval: float = 0.5,
@@ -87,7 +87,8 @@ class TrainingJob:
         runs_dir: str | Path | None = None,
         record_evolution: bool = True,
     ) -> None:
-        self.prepared: Prepared = prepare(dataset, config)  # raises RnnlabError on bad settings, before any thread
+        self.prepared: Any = prepare(dataset, config)  # raises RnnlabError on bad settings, before any thread
+        self.task = get_task(self.prepared.config.task)
         self.config = self.prepared.config
         self.preview_interval = preview_interval  # minimum seconds between live validation forecasts
         self.heartbeat_timeout = heartbeat_timeout
@@ -107,7 +108,7 @@ class TrainingJob:
         self._next_preview = 0.0  # monotonic time before which no mid-epoch preview is drawn
         self._last_touch = time.monotonic()
         self._t0 = 0.0
-        self._model: RNNForecaster | None = None
+        self._model: nn.Module | None = None
         self.saved_to: Path | None = None
         self.save_error: str = ""
 
@@ -158,9 +159,9 @@ class TrainingJob:
             elif ev.kind == "epoch":
                 self._history.append({"epoch": ev.epoch, "train_loss": ev.loss, "val_loss": ev.val_loss, "lr": ev.lr})
         now = time.monotonic()
-        if ev.kind == "epoch" and ev.val_pred is not None:
-            # the trainer's validation pass already predicted every validation window: no forward pass
-            self._update_preview(ev.epoch, ev.val_pred)
+        if ev.kind == "epoch" and ev.val_output is not None:
+            # the trainer's validation pass already predicted every validation item: no forward pass
+            self._update_preview(ev.epoch, ev.val_output)
         elif ev.kind == "epoch" or (ev.kind == "batch" and now >= self._next_preview):
             self._update_preview(ev.epoch)
             done = time.monotonic()
@@ -170,26 +171,17 @@ class TrainingJob:
             wait = (done - now) * (1 - PREVIEW_MAX_SHARE) / PREVIEW_MAX_SHARE
             self._next_preview = done + max(self.preview_interval, wait)
 
-    def _update_preview(self, epoch: int, val_pred: torch.Tensor | None = None) -> None:
-        """Validation forecast (first step of each window) in original units; ``val_pred``: the
-        trainer's model-space predictions of the validation windows, else a forward pass now."""
-        prep = self.prepared
-        if val_pred is not None:
-            pred = prep.preprocessor.inverse_targets(val_pred.numpy().astype(np.float64), prep.val.base)[:, 0]
-        else:
-            model = self._model
-            if model is None:
-                return
-            was_training = model.training
-            pred = predict_original(model, prep.preprocessor, prep.val)[:, 0]
-            model.train(was_training)
-        times = prep.index[prep.val.anchors + 1]
+    def _update_preview(self, epoch: int, val_output: Any = None) -> None:
+        """The task's live preview from the trainer's validation output, else a forward pass now."""
+        if self._model is None:
+            return
+        preview = self.task.preview(self.prepared, self._model, val_output, epoch)
         with self._lock:
-            self._preview = {"time": times, "actual": prep.val.y_true[:, 0].copy(), "forecast": pred, "epoch": epoch}
+            self._preview = preview
 
     def _work(self) -> None:
-        def capture(config: ModelConfig) -> RNNForecaster:  # keep a handle on the model for live previews
-            self._model = build_model(config)
+        def capture(config: RunConfig, shape: ModelShape) -> nn.Module:  # a handle on the model for live previews
+            self._model = build_model(config, shape)
             return self._model
 
         try:

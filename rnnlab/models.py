@@ -1,65 +1,71 @@
-"""One recurrent forecaster, parametrised by cell type.
+"""The network: one recurrent backbone, a head chosen by the task.
 
-Like pytorch/examples' ``word_language_model``: a single module wraps ``nn.RNN``,
-``nn.LSTM`` or ``nn.GRU`` and a linear head that predicts all ``horizon`` steps at once
-(direct multi-step). ``forward`` returns ``(prediction, states)`` where ``states`` are the
-per-step hidden states of the top layer, so analysis code needs no second implementation.
+Like pytorch/examples' ``word_language_model``: one class wraps ``nn.RNN``, ``nn.LSTM`` or
+``nn.GRU`` (the cell type is a setting), and ``forward`` returns ``(output, states)``, the
+top layer's hidden state at every step beside the prediction, so the analysis code needs no
+second implementation.
+
+* :class:`RecurrentBackbone` reads the architecture settings of a
+  :class:`~rnnlab.settings.RunConfig` (cell, hidden_size, num_layers, dropout, bidirectional,
+  nonlinearity) and the data-derived sizes of a :class:`ModelShape`.
+* :class:`RNNForecaster` adds a linear head that predicts all ``horizon`` steps at once
+  (direct multi-step) from the state at the window's last step.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import torch
 from torch import nn
 
 from rnnlab.errors import ConfigError
+from rnnlab.settings import RunConfig
 
-CELL_TYPES = ("rnn", "lstm", "gru")
-NONLINEARITIES = ("tanh", "relu")
+Head = Literal["forecast"]
+HEADS: tuple[str, ...] = ("forecast",)
 
 
-@dataclass
-class ModelConfig:
-    cell: str = "lstm"  # recurrent cell: "rnn" (vanilla Elman), "lstm" or "gru"
+@dataclass(frozen=True)
+class ModelShape:
+    """The sizes a model takes from its data (the settings give the rest)."""
+
+    head: str = "forecast"  # which head: "forecast" (horizon values)
     input_size: int = 1  # channels per time step: transformed target + extra features
-    hidden_size: int = 64  # units per layer and direction
-    num_layers: int = 2  # stacked recurrent layers
-    dropout: float = 0.0  # dropout between stacked layers (ignored when num_layers == 1)
-    bidirectional: bool = False  # read the input window both ways (encoder only; the head is causal in time)
-    nonlinearity: str = "tanh"  # activation of the vanilla rnn cell ("tanh" or "relu"); unused by lstm/gru
-    horizon: int = 1  # output steps predicted at once by the linear head
+    output_size: int = 1  # forecast: horizon
 
-    def validate(self) -> "ModelConfig":
-        if self.cell not in CELL_TYPES:
-            raise ConfigError(f"cell={self.cell!r} is not a cell type; choose one of {', '.join(CELL_TYPES)}")
-        if self.nonlinearity not in NONLINEARITIES:
-            raise ConfigError(f"nonlinearity={self.nonlinearity!r} must be 'tanh' or 'relu'")
-        for name in ("input_size", "hidden_size", "num_layers", "horizon"):
+    def validate(self) -> ModelShape:
+        if self.head not in HEADS:
+            raise ConfigError(f"head={self.head!r} is not a model head; choose one of {', '.join(HEADS)}")
+        for name in ("input_size", "output_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}={value!r} must be a positive integer")
-        if self.hidden_size > 4096:
-            raise ConfigError(f"hidden_size={self.hidden_size} is above the limit of 4096 units")
-        if self.num_layers > 16:
-            raise ConfigError(f"num_layers={self.num_layers} is above the limit of 16 layers")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise ConfigError(f"dropout={self.dropout} must be in [0, 1)")
         return self
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelShape:
+        if not isinstance(d, dict):
+            raise ConfigError(f"the model shape must be a mapping, got {type(d).__name__}")
+        unknown = sorted(set(d) - {"head", "input_size", "output_size"})
+        if unknown:
+            raise ConfigError(f"unknown model shape field(s) {unknown}")
+        return cls(**d).validate()
 
-class RNNForecaster(nn.Module):
-    """Recurrent encoder + linear head: ``(B, T, F) -> (B, horizon)``."""
 
-    def __init__(self, config: ModelConfig) -> None:
+class RecurrentBackbone(nn.Module):
+    """Recurrent layers over ``(B, T, F)`` inputs; subclasses add the head."""
+
+    def __init__(self, config: RunConfig, shape: ModelShape) -> None:
         super().__init__()
-        self.config = config.validate()
+        self.config = config
+        self.shape = shape.validate()
         kwargs: dict[str, Any] = dict(
-            input_size=config.input_size,
+            input_size=shape.input_size,
             hidden_size=config.hidden_size,
             num_layers=config.num_layers,
             dropout=config.dropout if config.num_layers > 1 else 0.0,
@@ -73,23 +79,38 @@ class RNNForecaster(nn.Module):
         else:
             self.rnn = nn.GRU(**kwargs)
         self.num_directions = 2 if config.bidirectional else 1
-        self.head = nn.Linear(config.hidden_size * self.num_directions, config.horizon)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return ``(prediction (B, horizon), states (B, T, H * directions))``."""
-        states, _ = self.rnn(x)  # (B, T, H*D): top-layer hidden state at every step
+    @property
+    def state_width(self) -> int:
+        """Width of the top layer's state at one step: hidden size x directions."""
+        return self.config.hidden_size * self.num_directions
+
+    def summary(self, states: torch.Tensor) -> torch.Tensor:
+        """``(B, T, H*D)`` -> ``(B, H*D)``: the vector a whole-window head reads. Forward direction:
+        its last step; backward direction: its state at step 0 (it has read the whole window)."""
         if self.num_directions == 2:
             H = self.config.hidden_size
-            # forward direction's last step + backward direction's state at step 0 (it has read the whole window)
-            summary = torch.cat([states[:, -1, :H], states[:, 0, H:]], dim=-1)  # (B, 2H)
-        else:
-            summary = states[:, -1, :]  # (B, H)
-        return self.head(summary), states  # (B, horizon), (B, T, H*D)
+            return torch.cat([states[:, -1, :H], states[:, 0, H:]], dim=-1)
+        return states[:, -1, :]
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
 
 
-def build_model(config: ModelConfig) -> RNNForecaster:
-    """Build a freshly initialised model from its config."""
-    return RNNForecaster(config)
+class RNNForecaster(RecurrentBackbone):
+    """Recurrent encoder + linear head: ``(B, T, F) -> (B, horizon)``."""
+
+    def __init__(self, config: RunConfig, shape: ModelShape) -> None:
+        super().__init__(config, shape)
+        self.head = nn.Linear(self.state_width, shape.output_size)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(prediction (B, horizon), states (B, T, H * directions))``."""
+        states, _ = self.rnn(x)  # (B, T, H*D): top-layer hidden state at every step
+        return self.head(self.summary(states)), states  # (B, horizon), (B, T, H*D)
+
+
+def build_model(config: RunConfig, shape: ModelShape) -> RNNForecaster:
+    """A freshly initialised model for ``shape.head`` (seed first: :func:`rnnlab.training.seeded`)."""
+    shape.validate()
+    return RNNForecaster(config, shape)

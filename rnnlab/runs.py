@@ -1,346 +1,276 @@
 """A run is a self-describing folder; ``save_run`` and ``load_run`` are its only doors.
 
-Layout (``FORMAT = "rnnlab-run/1"``)::
+Common files of every task (``FORMAT = "rnnlab-run/2"``)::
 
-    config.json        every setting (resolved), model config, seed, dataset description,
-                       data fingerprint, package versions, training outcome
-    weights.safetensors model weights (never a pickle)
-    scaler.json        the fitted preprocessor (transform, per-column centre/scale)
-    linear.json        the linear-AR baseline's coefficients
-    history.json       per-epoch train/validation loss, learning rate, seconds
-    metrics.json       {"test": {"model": {...}, "naive": {...}, ...}, "val": ..., "per_step": ...}
-    predictions.csv    test-span predictions of the model and the baselines, one row per window and step
-    data.csv.gz        the series the run was trained on, so a run reloads anywhere
-    evolution.safetensors (optional) test-span anchor states at a few epochs of the training
-                       (tensors states (E, m, H*D), windows (m,), anchors (m,); epochs, validation
-                       losses, span and source as JSON in the header's metadata)
+    config.json          format marker, task, every setting (resolved), the model's shape, the
+                         dataset's description, meta (id, created, versions, data fingerprint),
+                         training outcome, and a sha256 of every other file of the folder
+    weights.safetensors  model weights (safetensors: loading never unpickles anything)
+    history.json         per-epoch train/validation loss, learning rate, seconds
+    metrics.json         {"test": {"model": {...}, <baseline>: {...}, ...}, ...}: the task's scores
+
+plus the task's own files (:attr:`rnnlab.tasks.base.Task.required_files`; forecasting:
+``scaler.json``, ``linear.json``, ``data.csv.gz``, optional ``predictions.csv`` and
+``evolution.safetensors``).
 
 Loading parses JSON/CSV and safetensors only: nothing in a run folder or archive is ever
-executed or unpickled. Archives are checked for path traversal, links, unknown members and
-size before anything is written.
+executed or unpickled. Every file is checked on load: the checksums recorded at save time
+(a file edited or swapped afterwards is refused), the types and shapes of the JSON files, the
+weights against the model the config describes. Saving writes a new folder beside the target
+and swaps it in, so an interrupted save leaves the previous run intact; it refuses to write
+into a folder that holds anything but an rnnlab run.
 """
 
 from __future__ import annotations
 
-import io
-import json
-import math
+import hashlib
 import os
-import stat
+import shutil
 import tempfile
-import zipfile
+import uuid
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
 import torch
 
-from rnnlab.config import RunConfig
-from rnnlab.data import Dataset
 from rnnlab.errors import ConfigError, RnnlabError, RunError
-from rnnlab.metrics import LinearAR
-from rnnlab.models import ModelConfig, RNNForecaster
-from rnnlab.preprocessing import Preprocessor
+from rnnlab.jsonfiles import null_to_nan, read_json, write_json
+from rnnlab.models import ModelShape, build_model
+from rnnlab.run import Run
+from rnnlab.settings import ResolvedConfig, RunConfig
+from rnnlab.tasks import REGISTRY, get_task
 
-FORMAT = "rnnlab-run/1"
-REQUIRED_FILES = ("config.json", "weights.safetensors", "scaler.json", "linear.json", "history.json",
-                  "metrics.json", "data.csv.gz")
-OPTIONAL_FILES = ("predictions.csv", "evolution.safetensors")
-EVOLUTION_FORMAT = "rnnlab-evolution/1"
-RUN_FILES = REQUIRED_FILES + OPTIONAL_FILES
-MAX_ARCHIVE_BYTES = 200 * 1024 * 1024  # uncompressed total an archive may expand to
-
-
-def _json_default(obj: Any) -> Any:
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
+FORMAT = "rnnlab-run/2"
+FORMATS_READ = ("rnnlab-run/1", FORMAT)  # /1: forecasting runs saved before tasks existed
+COMMON_FILES = ("config.json", "weights.safetensors", "history.json", "metrics.json")
+ALL_RUN_FILES = tuple(dict.fromkeys(COMMON_FILES + tuple(f for t in REGISTRY.values()
+                                                        for f in (*t.required_files, *t.optional_files))))
 
 
-def _clean(obj: Any) -> Any:
-    """JSON has no NaN/inf: write them as null so any JSON reader can load the file."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return obj
+def required_files(task: str) -> tuple[str, ...]:
+    return COMMON_FILES + get_task(task).required_files
 
 
-def _dump(path: Path, obj: Any) -> None:
-    path.write_text(json.dumps(_clean(obj), indent=2, default=_json_default), encoding="utf-8")
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
-def _nan(obj: Any) -> Any:
-    """Inverse of :func:`_clean` for metric tables: null -> NaN."""
-    if obj is None:
-        return float("nan")
-    if isinstance(obj, dict):
-        return {k: _nan(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_nan(v) for v in obj]
-    return obj
+def is_run_folder(path: Path) -> bool:
+    """True when ``path`` holds a config.json with an rnnlab format marker."""
+    try:
+        doc = read_json(path, "config.json")
+    except RunError:
+        return False
+    return isinstance(doc, dict) and doc.get("format") in FORMATS_READ
 
 
-def save_run(run: "Run", directory: str | os.PathLike[str]) -> Path:  # noqa: F821 - forward ref
-    """Write ``run`` to ``directory`` (created if needed). Returns the folder path.
+# ----------------------------------------------------------------------------- saving
+def save_run(run: Run, directory: str | os.PathLike[str]) -> Path:
+    """Write ``run`` to ``directory`` and return the folder path.
 
-    Files are written to a temporary sibling folder and moved into place, so a failure
-    (disk full, permission denied) leaves no half-written run; it raises :class:`RunError`
-    and the in-memory run stays usable.
+    ``directory`` must be new, empty, or an rnnlab run folder (which is replaced). The files
+    are written to a hidden sibling folder, then swapped in with two renames; a failure (disk
+    full, permission denied, Ctrl-C) removes the partial folder and leaves any previous run in
+    place. Raises :class:`RunError`; the in-memory run stays usable.
     """
     from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     target = Path(directory)
+    if target.exists() and not target.is_dir():
+        raise RunError(f"'{target}' is a file; give a folder for the run")
+    if target.is_dir() and any(target.iterdir()) and not is_run_folder(target):
+        raise RunError(f"'{target}' holds files that are not an rnnlab run; refusing to overwrite them. "
+                       f"Choose an empty or new folder")
+    task = get_task(run.task)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-run-", dir=target.parent))
     except OSError as exc:
         raise RunError(f"cannot write the run to '{target}': {exc.strerror or exc}") from exc
     try:
-        ds = run.dataset
-        _dump(tmp / "config.json", {
-            "format": FORMAT,
-            "config": run.config.to_dict(),
-            "model": run.model.config.to_dict(),
-            "dataset": {"name": ds.name, "target": ds.target, "columns": ds.columns, "freq": ds.freq,
-                        "description": ds.description, "source": ds.source, "licence": ds.licence,
-                        "rows": len(ds.frame), "start": str(ds.frame.index[0]), "end": str(ds.frame.index[-1])},
-            "meta": run.meta,
-            "train_info": run.train_info,
-        })
         state = {k: v.detach().contiguous().cpu() for k, v in run.model.state_dict().items()}
-        save_file(state, str(tmp / "weights.safetensors"), metadata={"format": FORMAT, "cell": run.model.config.cell})
-        _dump(tmp / "scaler.json", run.preprocessor.to_dict())
-        _dump(tmp / "linear.json", run.linear.to_dict())
-        _dump(tmp / "history.json", run.history)
-        _dump(tmp / "metrics.json", run.metrics)
-        if run.predictions is not None:
-            run.predictions.to_csv(tmp / "predictions.csv", index=False)
-        if run.evolution is not None:
-            _save_evolution(run.evolution, tmp / "evolution.safetensors")
-        frame = ds.frame.copy()
-        frame.index.name = "time"
-        frame.to_csv(tmp / "data.csv.gz", compression={"method": "gzip", "mtime": 0})
-        if target.exists():
-            if not (target / "config.json").exists() and any(target.iterdir()):
-                raise RunError(f"'{target}' exists and is not a run folder; choose an empty or new folder")
-            for name in RUN_FILES:
-                (target / name).unlink(missing_ok=True)
-            for child in tmp.iterdir():
-                os.replace(child, target / child.name)
-            tmp.rmdir()
-        else:
-            os.replace(tmp, target)
+        save_file(state, str(tmp / "weights.safetensors"), metadata={"format": FORMAT, "task": run.task})
+        write_json(tmp / "history.json", run.history)
+        write_json(tmp / "metrics.json", run.metrics)
+        task.write_files(run, tmp)
+        checksums = {p.name: sha256_file(p) for p in sorted(tmp.iterdir())}
+        write_json(tmp / "config.json", {
+            "format": FORMAT,
+            "task": run.task,
+            "config": run.config.to_dict(),
+            "model": run.model.shape.to_dict(),
+            "dataset": task.describe_data(run),
+            "meta": {k: v for k, v in run.meta.items() if k != "loaded_from"},
+            "train_info": run.train_info,
+            "checksums": checksums,
+        })
+        _swap_in(tmp, target)
     except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as SafetensorError
-        _rmtree(tmp)
+        shutil.rmtree(tmp, ignore_errors=True)
         raise RunError(f"cannot write the run to '{target}': {getattr(exc, 'strerror', None) or exc}") from exc
-    except RnnlabError:
-        _rmtree(tmp)
+    except BaseException:  # RnnlabError, KeyboardInterrupt, ...: no partial folder stays behind
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
 
 
-def _rmtree(path: Path) -> None:
-    import shutil
+def _swap_in(tmp: Path, target: Path, attempts: int = 5) -> None:
+    """Move the finished folder ``tmp`` to ``target``; an existing run there is moved aside first
+    and removed only after the new one is in place. Concurrent savers retry."""
+    for _ in range(attempts):
+        old = None
+        if target.exists():
+            if any(target.iterdir()) and not is_run_folder(target):
+                raise RunError(f"'{target}' holds files that are not an rnnlab run; refusing to overwrite them")
+            old = target.with_name(f".old-run-{target.name}-{uuid.uuid4().hex[:8]}")
+            try:
+                os.rename(target, old)
+            except FileNotFoundError:  # another saver moved it first
+                old = None
+        try:
+            os.rename(tmp, target)
+        except OSError:  # another saver's folder arrived in between: move that one aside and retry
+            if old is not None and not target.exists():
+                os.rename(old, target)  # put the previous run back before giving up this attempt
+            continue
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return
+    raise RunError(f"cannot replace '{target}': other processes keep writing to it")
 
-    shutil.rmtree(path, ignore_errors=True)
+
+# ----------------------------------------------------------------------------- loading
+def _check_history(history: Any, folder: Path) -> list[dict[str, float]]:
+    if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
+        raise RunError(f"history.json in '{folder}' must hold a list of epochs (mappings)")
+    for h in history:
+        for key in ("epoch", "train_loss", "val_loss"):
+            v = h.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise RunError(f"history.json in '{folder}': {key} must be a number, got {v!r}")
+    return null_to_nan(history)
 
 
-def _read_json(folder: Path, name: str) -> Any:
-    try:
-        return json.loads((folder / name).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise RunError(f"'{folder}' is not a complete run: {name} is missing") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunError(f"{name} in '{folder}' is not valid JSON ({exc})") from exc
-    except OSError as exc:
-        raise RunError(f"cannot read {name} in '{folder}': {exc.strerror or exc}") from exc
+def _check_metrics(metrics: Any, folder: Path) -> dict[str, Any]:
+    """Metric tables are ``{span: {who: {metric: number}}}``; other keys hold numbers, text or lists."""
+    if not isinstance(metrics, dict):
+        raise RunError(f"metrics.json in '{folder}' must hold a mapping, got {type(metrics).__name__}")
+    test = metrics.get("test")
+    if not isinstance(test, dict) or "model" not in test:
+        raise RunError(f"metrics.json in '{folder}' has no test scores of the model ('test' -> 'model')")
+    for span in ("test", "val"):
+        table = metrics.get(span)
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            raise RunError(f"metrics.json in '{folder}': '{span}' must map names to metric tables")
+        for who, row in table.items():
+            if not isinstance(row, dict):
+                raise RunError(f"metrics.json in '{folder}': '{span}' -> '{who}' must map metric names to numbers")
+            for name, v in row.items():
+                if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float, list, dict))):
+                    raise RunError(f"metrics.json in '{folder}': '{span}' -> '{who}' -> '{name}' must be a number, "
+                                   f"got {v!r}")
+    return null_to_nan(metrics)
 
 
-def load_run(directory: str | os.PathLike[str]) -> "Run":  # noqa: F821
-    """Rebuild a run from its folder; predictions are identical to the saved model's."""
+def _check_mapping(doc: dict[str, Any], key: str, folder: Path) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise RunError(f"config.json in '{folder}': '{key}' must be a mapping, got {type(value).__name__}")
+    return value
+
+
+def _check_info(info: dict[str, Any], folder: Path) -> dict[str, Any]:
+    for key, kind in (("stop_reason", str), ("message", str), ("best_epoch", int), ("seconds", (int, float))):
+        if key in info and info[key] is not None and not isinstance(info[key], kind):
+            raise RunError(f"config.json in '{folder}': train_info.{key} has the wrong type ({info[key]!r})")
+    return null_to_nan(info)
+
+
+def _shape_v1(model_doc: dict[str, Any]) -> ModelShape:
+    """The model shape of a format-1 run (its ``model`` section was the old ModelConfig)."""
+    return ModelShape("forecast", input_size=int(model_doc["input_size"]), output_size=int(model_doc["horizon"]))
+
+
+def _verify_checksums(folder: Path, checksums: Any, optional: tuple[str, ...] = ()) -> None:
+    """Every file listed at save time is unchanged; optional files may have been removed since."""
+    if not isinstance(checksums, dict) or not all(isinstance(v, str) for v in checksums.values()):
+        raise RunError(f"config.json in '{folder}': checksums must map file names to sha256 strings")
+    added = [f for f in ALL_RUN_FILES if f != "config.json" and f not in checksums and (folder / f).is_file()]
+    if added:
+        raise RunError(f"{', '.join(added)} in '{folder}' were added after the run was saved; refusing to load it")
+    for name, expected in checksums.items():
+        path = folder / str(name)
+        if not path.is_file():
+            if name in optional:
+                continue
+            raise RunError(f"'{folder}' is incomplete: {name} is listed in config.json but missing")
+        got = sha256_file(path)
+        if got != expected:
+            raise RunError(f"{name} in '{folder}' was changed after the run was saved (sha256 {got[:12]}… "
+                           f"instead of {expected[:12]}…); refusing to load it")
+
+
+def load_run(directory: str | os.PathLike[str]) -> Run:
+    """Rebuild a run from its folder, checking every file; predictions equal the saved model's."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
-
-    from rnnlab.pipeline import Run
 
     folder = Path(directory)
     if not folder.is_dir():
         raise RunError(f"run folder '{folder}' does not exist")
-    missing = [f for f in REQUIRED_FILES if not (folder / f).is_file()]
+    doc = read_json(folder, "config.json")
+    if not isinstance(doc, dict) or doc.get("format") not in FORMATS_READ:
+        fmt = doc.get("format") if isinstance(doc, dict) else None
+        raise RunError(f"config.json in '{folder}' is not an rnnlab run (format {fmt!r}, expected {FORMAT!r})")
+    task_name = doc.get("task", "forecast")
+    if task_name not in REGISTRY:
+        raise RunError(f"the run in '{folder}' is of task {task_name!r}, which this rnnlab does not know")
+    missing = [f for f in required_files(task_name) if not (folder / f).is_file()]
     if missing:
         raise RunError(f"'{folder}' is not a complete run folder: missing {', '.join(missing)}")
-    cfg_doc = _read_json(folder, "config.json")
-    if not isinstance(cfg_doc, dict) or cfg_doc.get("format") != FORMAT:
-        raise RunError(f"config.json in '{folder}' is not an rnnlab run (format {cfg_doc.get('format') if isinstance(cfg_doc, dict) else None!r}, expected {FORMAT!r})")
     try:
-        config = RunConfig.from_dict(cfg_doc["config"])
-        model_cfg = ModelConfig(**cfg_doc["model"]).validate()
-        ds_doc = cfg_doc["dataset"]
-        preprocessor = Preprocessor.from_dict(_read_json(folder, "scaler.json"))
-        linear = LinearAR.from_dict(_read_json(folder, "linear.json"))
+        settings = _check_mapping(doc, "config", folder)
+        config = ResolvedConfig.resolved(RunConfig.from_dict({**settings, "task": task_name}))
+        model_doc = _check_mapping(doc, "model", folder)
+        shape = _shape_v1(model_doc) if doc["format"] == "rnnlab-run/1" else ModelShape.from_dict(model_doc)
+        model = build_model(config, shape)
     except (KeyError, TypeError, ValueError, ConfigError) as exc:
         raise RunError(f"the run in '{folder}' has an invalid config: {exc}") from exc
-    if preprocessor.n_features != model_cfg.input_size or preprocessor.horizon != model_cfg.horizon:
-        raise RunError(
-            f"the run's config does not match itself: the scaler has {preprocessor.n_features} input columns and "
-            f"horizon {preprocessor.horizon}, the model expects {model_cfg.input_size} and {model_cfg.horizon}"
-        )
     try:
         state = load_file(str(folder / "weights.safetensors"))
     except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
         raise RunError(f"weights.safetensors in '{folder}' is not a valid safetensors file ({exc})") from exc
-    model = RNNForecaster(model_cfg)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in state.items()}
     if expected != got:
         diff = sorted(set(expected.items()) ^ set(got.items()))[:4]
-        raise RunError(
-            f"weights.safetensors does not match config.json ({model_cfg.cell}, hidden {model_cfg.hidden_size}, "
-            f"{model_cfg.num_layers} layers): differing tensors {diff}"
-        )
+        raise RunError(f"weights.safetensors does not match config.json ({config.cell}, hidden {config.hidden_size}, "
+                       f"{config.num_layers} layers): differing tensors {diff}")
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise RunError(f"weights.safetensors in '{folder}' holds non-finite values in {bad[:3]}; the model is unusable")
     model.load_state_dict(state)
     model.eval()
+    meta = _check_mapping(doc, "meta", folder)
+    common = dict(config=config, model=model, history=_check_history(read_json(folder, "history.json"), folder),
+                  train_info=_check_info(_check_mapping(doc, "train_info", folder), folder),
+                  metrics=_check_metrics(read_json(folder, "metrics.json"), folder),
+                  meta={**meta, "loaded_from": str(folder)})
+    task = get_task(task_name)
     try:
-        frame = pd.read_csv(folder / "data.csv.gz", index_col=0, parse_dates=[0]).astype("float64")
-    except (OSError, ValueError, EOFError, pd.errors.ParserError) as exc:
-        raise RunError(f"data.csv.gz in '{folder}' cannot be read ({exc})") from exc
-    frame.index.name = "time"
-    if list(frame.columns) != preprocessor.columns:
-        raise RunError(f"data.csv.gz has columns {list(frame.columns)}, the scaler expects {preprocessor.columns}")
-    dataset = Dataset(name=str(ds_doc.get("name", "run data")), frame=frame, target=preprocessor.target,
-                      freq=ds_doc.get("freq"), description=str(ds_doc.get("description", "")),
-                      source=str(ds_doc.get("source", "")), licence=str(ds_doc.get("licence", "")))
-    predictions = None
-    if (folder / "predictions.csv").is_file():
-        try:
-            predictions = pd.read_csv(folder / "predictions.csv", parse_dates=["anchor_time", "target_time"])
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise RunError(f"predictions.csv in '{folder}' cannot be read ({exc})") from exc
-    history = _read_json(folder, "history.json")
-    if not isinstance(history, list):
-        raise RunError(f"history.json in '{folder}' must hold a list of epochs")
-    evolution = None
-    if (folder / "evolution.safetensors").is_file():  # runs saved before it existed have none
-        evolution = _load_evolution(folder / "evolution.safetensors", model_cfg, len(frame))
-    return Run(config=config, model=model, preprocessor=preprocessor, linear=linear, dataset=dataset,
-               history=_nan(history), train_info=cfg_doc.get("train_info", {}),
-               metrics=_nan(_read_json(folder, "metrics.json")), predictions=predictions,
-               meta={**cfg_doc.get("meta", {}), "loaded_from": str(folder)}, evolution=evolution)
+        run = task.read_run(folder, doc, **common)
+    except RnnlabError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        raise RunError(f"the run in '{folder}' has an invalid file: {type(exc).__name__}: {exc}") from exc
+    if doc["format"] != "rnnlab-run/1":  # last: every file parsed and checked above, now none was swapped
+        _verify_checksums(folder, doc.get("checksums"), optional=task.optional_files)
+    return run
 
-
-def _save_evolution(evo: "Evolution", path: Path) -> None:  # noqa: F821
-    from safetensors.torch import save_file
-
-    tensors = {"states": torch.from_numpy(np.ascontiguousarray(evo.states, dtype=np.float32)),
-               "windows": torch.from_numpy(np.ascontiguousarray(evo.windows, dtype=np.int64)),
-               "anchors": torch.from_numpy(np.ascontiguousarray(evo.anchors, dtype=np.int64))}
-    doc = {"epochs": evo.epochs, "val_losses": {str(e): v for e, v in evo.val_losses.items()}, "span": evo.span,
-           "source": evo.source, "replay_gap": evo.replay_gap}
-    save_file(tensors, str(path), metadata={"format": EVOLUTION_FORMAT, "evolution": json.dumps(_clean(doc))})
-
-
-def _load_evolution(path: Path, model_cfg: ModelConfig, n_rows: int) -> "Evolution":  # noqa: F821
-    """Read and check ``evolution.safetensors``; :class:`RunError` when it is not a valid one for this run."""
-    from safetensors import SafetensorError, safe_open
-
-    from rnnlab.analysis.states import Evolution
-
-    name = f"{path.name} in '{path.parent}'"
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-            arrays = {k: f.get_tensor(k).numpy() for k in f.keys()}  # noqa: SIM118 - not a dict
-    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
-        raise RunError(f"{name} is not a valid safetensors file ({exc})") from exc
-    if meta.get("format") != EVOLUTION_FORMAT or set(arrays) != {"states", "windows", "anchors"}:
-        raise RunError(f"{name} is not an rnnlab evolution (format {meta.get('format')!r}, "
-                       f"tensors {sorted(arrays)}; expected {EVOLUTION_FORMAT!r} with states, windows, anchors)")
-    try:
-        doc = json.loads(meta.get("evolution", ""))
-        evo = Evolution(epochs=doc["epochs"], states=arrays["states"], windows=arrays["windows"],
-                        anchors=arrays["anchors"], val_losses={int(e): float(_nan(v)) for e, v in doc["val_losses"].items()},
-                        span=str(doc["span"]), source=str(doc["source"]), replay_gap=float(doc["replay_gap"]))
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError, ConfigError) as exc:
-        raise RunError(f"{name} is invalid: {exc}") from exc
-    width = model_cfg.hidden_size * (2 if model_cfg.bidirectional else 1)
-    if evo.states.shape[2] != width or (len(evo.anchors) and not 0 <= evo.anchors.min() <= evo.anchors.max() < n_rows):
-        raise RunError(f"{name} does not match the run: states of {evo.states.shape[2]} units (the model has {width}), "
-                       f"anchor rows within 0..{n_rows - 1} expected")
-    return evo
-
-
-# ----------------------------------------------------------------------------- archives
-def zip_run(directory: str | os.PathLike[str]) -> bytes:
-    """The run folder as a zip archive (bytes), files at the archive root."""
-    folder = Path(directory)
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in RUN_FILES:
-            if (folder / name).is_file():
-                zf.write(folder / name, arcname=name)
-    return buf.getvalue()
-
-
-def unzip_run(archive: bytes | str | os.PathLike[str] | io.IOBase, destination: str | os.PathLike[str]) -> Path:
-    """Safely extract a run archive into ``destination`` and return the folder.
-
-    Refused with :class:`RunError` (before anything is written): not a zip; absolute or
-    ``..`` paths; links or special files; members that are not run files; more than
-    ``MAX_ARCHIVE_BYTES`` uncompressed; missing required files. A single top-level folder
-    inside the archive is accepted.
-    """
-    source: Any = io.BytesIO(archive) if isinstance(archive, (bytes, bytearray)) else archive
-    try:
-        zf = zipfile.ZipFile(source)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise RunError(f"the upload is not a zip archive of a run ({exc})") from exc
-    with zf:
-        members = [m for m in zf.infolist() if not m.is_dir()]
-        names = [m.filename for m in members]
-        for m in members:
-            p = m.filename.replace("\\", "/")
-            if p.startswith("/") or ".." in p.split("/") or ":" in p.split("/")[0]:
-                raise RunError(f"archive entry '{m.filename}' points outside the run folder; refusing the archive")
-            mode = (m.external_attr >> 16) & 0o170000
-            if mode and not stat.S_ISREG(mode):
-                raise RunError(f"archive entry '{m.filename}' is a link or special file; refusing the archive")
-        prefixes = {n.split("/")[0] for n in names if "/" in n}
-        strip = ""
-        if len(prefixes) == 1 and all("/" in n for n in names):
-            strip = prefixes.pop() + "/"
-        base_names = [n[len(strip):] for n in names]
-        unknown = [n for n in base_names if n not in RUN_FILES]
-        if unknown:
-            raise RunError(f"the archive is not an rnnlab run: unexpected entries {unknown[:5]}; a run holds {', '.join(RUN_FILES)}")
-        missing = [f for f in REQUIRED_FILES if f not in base_names]
-        if missing:
-            raise RunError(f"the archive is not a complete rnnlab run: missing {', '.join(missing)}")
-        total = sum(m.file_size for m in members)
-        if total > MAX_ARCHIVE_BYTES:
-            raise RunError(f"the archive expands to {total / 1e6:.0f} MB, above the {MAX_ARCHIVE_BYTES / 1e6:.0f} MB limit")
-        dest = Path(destination)
-        try:
-            dest.mkdir(parents=True, exist_ok=True)
-            for m, name in zip(members, base_names):
-                with zf.open(m) as src, open(dest / name, "wb") as out:
-                    out.write(src.read(MAX_ARCHIVE_BYTES + 1))
-        except (OSError, zipfile.BadZipFile, EOFError) as exc:
-            raise RunError(f"cannot extract the run archive ({exc})") from exc
-    return dest
-
-
-def load_run_archive(archive: bytes | str | os.PathLike[str] | io.IOBase, destination: str | os.PathLike[str]) -> "Run":  # noqa: F821
-    """:func:`unzip_run` then :func:`load_run`."""
-    return load_run(unzip_run(archive, destination))
-
-
-def state_dict_equal(a: torch.nn.Module, b: torch.nn.Module) -> bool:
-    sa, sb = a.state_dict(), b.state_dict()
-    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)

@@ -5,11 +5,16 @@ a callback that prints a line per epoch, the dashboard's job records events for 
 and tests pass ``events.append``.
 
 Behaviour:
-* a plain loop over pre-built window tensors (faster than DataLoader workers on CPU),
-  shuffled by a seeded ``torch.Generator`` so a config + seed reproduces the same run;
+* the task supplies an :class:`Objective`: its batches (any structure: window tensors,
+  padded sequences with lengths, consecutive text chunks with a carried hidden state), its
+  loss and its validation pass; the trainer owns the loop, the optimiser and the bookkeeping.
+  :class:`TensorPairs` is the objective for pre-built ``(X, Y)`` tensors (a plain loop is
+  faster than DataLoader workers on CPU), shuffled by a seeded ``torch.Generator`` so a
+  config + seed reproduces the same run;
 * Adam or AdamW with weight decay, gradient-norm clipping, optional LR schedule
   (``plateau`` or ``cosine``);
-* early stopping on validation loss with patience; the best-validation weights are kept
+* early stopping on the objective's validation score (its loss unless it says otherwise)
+  with patience; the best weights are kept
   and restored at the end (also after Stop or divergence);
 * a non-finite loss stops training with ``stop_reason="diverged"`` and a message that
   suggests a lower learning rate;
@@ -27,55 +32,83 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator, Literal, Sequence
+from typing import Any, Callable, Iterator, Literal, Protocol, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from rnnlab.errors import ConfigError
-
-OPTIMIZERS = ("adam", "adamw")
-LR_SCHEDULES = ("none", "plateau", "cosine")
+from rnnlab.settings import RunConfig
 
 
+# ----------------------------------------------------------------------------- what a task gives the trainer
 @dataclass
-class TrainConfig:
-    epochs: int = 60  # maximum passes over the training windows
-    batch_size: int = 64  # windows per optimisation step
-    lr: float = 3e-3  # learning rate
-    weight_decay: float = 0.0  # L2 (adam) or decoupled (adamw) weight decay
-    optimizer: str = "adam"  # "adam" or "adamw"
-    lr_schedule: str = "plateau"  # "none", "plateau" (halve after patience//2 flat epochs) or "cosine"
-    patience: int = 10  # epochs without validation improvement before early stopping (0 = never stop early)
-    grad_clip: float = 1.0  # max global gradient norm (0 = no clipping)
-    seed: int = 0  # seeds weight init and shuffling
+class Validation:
+    """One validation pass."""
 
-    def validate(self) -> "TrainConfig":
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"{name}={value!r} must be a positive integer")
-        if self.epochs > 10_000:
-            raise ConfigError(f"epochs={self.epochs} is above the limit of 10000")
-        if not (isinstance(self.lr, (int, float)) and math.isfinite(self.lr) and 0 < self.lr <= 1.0):
-            raise ConfigError(f"lr={self.lr} must be in (0, 1]; typical values are 1e-4 to 1e-2")
-        if not (math.isfinite(self.weight_decay) and 0 <= self.weight_decay < 1):
-            raise ConfigError(f"weight_decay={self.weight_decay} must be in [0, 1)")
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(f"optimizer={self.optimizer!r} must be one of {', '.join(OPTIMIZERS)}")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise ConfigError(f"lr_schedule={self.lr_schedule!r} must be one of {', '.join(LR_SCHEDULES)}")
-        if not isinstance(self.patience, int) or self.patience < 0:
-            raise ConfigError(f"patience={self.patience!r} must be a non-negative integer")
-        if not (math.isfinite(self.grad_clip) and self.grad_clip >= 0):
-            raise ConfigError(f"grad_clip={self.grad_clip} must be >= 0")
-        return self
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    loss: float  # the task's loss on the validation items (NaN without any)
+    score: float  # what early stopping minimises (the loss, or e.g. 1 - accuracy)
+    output: Any = None  # the pass's predictions, for a live preview (None when not kept)
+    n_items: int = 0  # validation items scored (0: there are none, so selection falls back to the train loss)
 
 
+class Objective(Protocol):
+    """A task's batches and loss, as the :class:`Trainer` sees them."""
+
+    def n_batches(self, batch_size: int) -> int:
+        """Optimisation steps per epoch."""
+
+    def train_batches(self, batch_size: int, generator: torch.Generator) -> Iterator[Any]:
+        """One epoch of training batches (shuffled with ``generator`` where order does not matter)."""
+
+    def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
+        """``(mean loss of the batch, number of items it averages over)``."""
+
+    def validate(self, model: nn.Module) -> Validation:
+        """The validation pass (the model is in eval mode, gradients off)."""
+
+
+class TensorPairs:
+    """Objective over pre-built tensors ``X (N, ...)``, ``Y (N, ...)`` with mean squared error:
+    random mini-batches of rows, the model's first output against ``Y``."""
+
+    def __init__(self, X: torch.Tensor, Y: torch.Tensor, X_val: torch.Tensor, Y_val: torch.Tensor,
+                 chunk: int = 4096) -> None:
+        if len(X) == 0:
+            raise ConfigError("no training windows: the training span is shorter than seq_len + horizon")
+        self.X, self.Y, self.X_val, self.Y_val, self.chunk = X, Y, X_val, Y_val, chunk
+
+    def n_batches(self, batch_size: int) -> int:
+        return math.ceil(len(self.X) / min(batch_size, len(self.X)))
+
+    def train_batches(self, batch_size: int, generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.X)
+        bs = min(batch_size, n)
+        perm = torch.randperm(n, generator=generator)
+        for b in range(self.n_batches(batch_size)):
+            idx = perm[b * bs : (b + 1) * bs]
+            yield self.X[idx], self.Y[idx]  # (B, T, F), (B, h)
+
+    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, int]:
+        xb, yb = batch
+        pred = model(xb)[0]  # (B, h)
+        return nn.functional.mse_loss(pred, yb), len(xb)
+
+    @torch.no_grad()
+    def predict(self, model: nn.Module, X: torch.Tensor) -> torch.Tensor:
+        return torch.cat([model(X[i : i + self.chunk])[0] for i in range(0, len(X), self.chunk)])
+
+    @torch.no_grad()
+    def validate(self, model: nn.Module) -> Validation:
+        if len(self.X_val) == 0:
+            return Validation(float("nan"), float("nan"))
+        pred = self.predict(model, self.X_val)  # (M, h)
+        mse = float(((pred - self.Y_val) ** 2).sum()) / self.Y_val.numel()
+        return Validation(mse, mse, pred, len(self.X_val))
+
+
+# ----------------------------------------------------------------------------- events and results
 @dataclass
 class TrainEvent:
     """What a callback receives. ``kind`` says which fields are meaningful."""
@@ -87,15 +120,15 @@ class TrainEvent:
     n_batches: int = 0  # batches per epoch
     loss: float = float("nan")  # batch loss (batch) or mean train loss (epoch)
     val_loss: float = float("nan")  # validation loss (epoch)
-    best_val_loss: float = float("nan")
+    best_val_loss: float = float("nan")  # validation loss of the best epoch so far
     best_epoch: int = 0
     lr: float = float("nan")
     elapsed: float = 0.0  # seconds since start
     stop_reason: str = ""  # set on "end": completed | early_stopping | stopped | diverged
     message: str = ""  # human-readable explanation for "end"
-    # validation predictions in model space, (M, h), from the pass that gave val_loss ("epoch"
-    # only; None without validation windows): a live preview needs no second forward pass
-    val_pred: torch.Tensor | None = field(default=None, repr=False)
+    # the validation pass's output ("epoch" only; the objective's predictions, e.g. (M, h) in model
+    # space for forecasting): a live preview needs no second forward pass
+    val_output: Any = field(default=None, repr=False)
 
     @property
     def progress(self) -> float:
@@ -118,13 +151,15 @@ class EpochRecord:
     val_loss: float
     lr: float
     seconds: float
+    val_score: float = float("nan")  # what early stopping compared (equals val_loss unless the task says otherwise)
 
 
 @dataclass
 class TrainResult:
     history: list[EpochRecord] = field(default_factory=list)
-    best_epoch: int = 0  # 0 when no finite validation loss was ever reached
-    best_val_loss: float = float("inf")
+    best_epoch: int = 0  # 0 when no finite validation score was ever reached
+    best_val_loss: float = float("inf")  # validation loss of the best epoch
+    best_score: float = float("inf")  # its validation score
     stop_reason: str = "completed"  # completed | early_stopping | stopped | diverged
     message: str = ""
     seconds: float = 0.0
@@ -133,6 +168,7 @@ class TrainResult:
         return [asdict(r) for r in self.history]
 
 
+# ----------------------------------------------------------------------------- seeding
 # Held while torch's process-global generator is seeded and drawn from (see the module docstring).
 GLOBAL_RNG_LOCK = threading.RLock()
 
@@ -147,8 +183,7 @@ def seeded(seed: int) -> Iterator[None]:
     """Seed torch and numpy, and keep other threads from drawing until the block ends.
 
     Wrap model construction in it: without the lock a concurrent job can re-seed or draw
-    between ``seed_everything`` and the weight initialisation (measured: 2 of 3 models
-    built by 4 threads at once differed from the same seed built alone).
+    between ``seed_everything`` and the weight initialisation.
     """
     with GLOBAL_RNG_LOCK:
         seed_everything(seed)
@@ -165,65 +200,54 @@ def _draws_random_numbers(model: nn.Module) -> bool:
     return False
 
 
+# ----------------------------------------------------------------------------- the trainer
 class Trainer:
-    """Fit a model ``(B, T, F) -> ((B, h), states)`` on windows with MSE loss."""
+    """Fit a model on a task's :class:`Objective` with the training settings of a :class:`RunConfig`
+    (epochs, batch_size, lr, weight_decay, optimizer, lr_schedule, patience, grad_clip, seed)."""
 
-    def __init__(self, config: TrainConfig, callbacks: Sequence[Callback] = ()) -> None:
+    def __init__(self, config: RunConfig, callbacks: Sequence[Callback] = ()) -> None:
         self.config = config.validate()
         self.callbacks: list[Callback] = list(callbacks)
-
-    def add_callback(self, fn: Callback) -> None:
-        self.callbacks.append(fn)
 
     def _fire(self, event: TrainEvent) -> None:
         for fn in self.callbacks:
             fn(event)
 
-    def evaluate(self, model: nn.Module, X: torch.Tensor, Y: torch.Tensor, chunk: int = 4096) -> float:
-        """Mean squared error over ``(X, Y)`` in model space, computed in batched chunks."""
-        return self._evaluate(model, X, Y, chunk)[0]
-
-    @torch.no_grad()
-    def _evaluate(self, model: nn.Module, X: torch.Tensor, Y: torch.Tensor,
-                  chunk: int = 4096) -> tuple[float, torch.Tensor | None]:
-        """``(mse, predictions (M, h))``; ``(nan, None)`` without windows."""
-        if len(X) == 0:
-            return float("nan"), None
+    @staticmethod
+    def validate(model: nn.Module, objective: Objective) -> Validation:
+        """The objective's validation pass in eval mode; the model's mode is restored."""
         was_training = model.training
         model.eval()
-        preds = [model(X[i : i + chunk])[0] for i in range(0, len(X), chunk)]
+        with torch.no_grad():
+            result = objective.validate(model)
         model.train(was_training)
-        pred = torch.cat(preds)  # (M, h)
-        return float(((pred - Y) ** 2).sum()) / Y.numel(), pred
+        return result
 
-    def fit(
-        self,
-        model: nn.Module,
-        X_train: torch.Tensor,  # (N, T, F)
-        Y_train: torch.Tensor,  # (N, h)
-        X_val: torch.Tensor,  # (M, T, F)
-        Y_val: torch.Tensor,  # (M, h)
-        stop_event: threading.Event | None = None,
-    ) -> TrainResult:
+    def _optimiser(self, model: nn.Module) -> tuple[torch.optim.Optimizer, Any]:
         cfg = self.config
-        if len(X_train) == 0:
-            raise ConfigError("no training windows: the training span is shorter than seq_len + horizon")
-        stop_event = stop_event or threading.Event()
         opt_cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
-        optimizer = opt_cls(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        params = [p for p in model.parameters() if p.requires_grad]
+        if not params:
+            raise ConfigError("the model has no trainable parameters (every layer is frozen)")
+        optimizer = opt_cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         scheduler: Any = None
         if cfg.lr_schedule == "plateau":
-            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=max(1, cfg.patience // 2))
+            scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5,
+                                                                   patience=max(1, cfg.patience // 2))
         elif cfg.lr_schedule == "cosine":
             scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=cfg.epochs)
+        return optimizer, scheduler
+
+    def fit(self, model: nn.Module, objective: Objective, stop_event: threading.Event | None = None) -> TrainResult:
+        cfg = self.config
+        stop_event = stop_event or threading.Event()
+        optimizer, scheduler = self._optimiser(model)
         generator = torch.Generator().manual_seed(cfg.seed)
         # dropout masks come from the process-global generator: re-seed it for every batch from a
         # generator of this run, under the lock, so a concurrent job cannot draw in between
         mask_seeds = torch.Generator().manual_seed(cfg.seed + 1) if _draws_random_numbers(model) else None
-        loss_fn = nn.MSELoss()
-        n = len(X_train)
-        bs = min(cfg.batch_size, n)
-        n_batches = math.ceil(n / bs)
+        params = [p for p in model.parameters() if p.requires_grad]
+        n_batches = objective.n_batches(cfg.batch_size)
         result = TrainResult()
         best_state: dict[str, torch.Tensor] | None = None
         epochs_since_best = 0
@@ -231,83 +255,83 @@ class Trainer:
         self._fire(TrainEvent("start", 0, cfg.epochs, n_batches=n_batches, lr=cfg.lr))
         model.train()
         stop_reason, message = "completed", f"finished all {cfg.epochs} epochs"
+
+        def keep_if_best(epoch: int, val: Validation) -> bool:
+            nonlocal best_state
+            if val.score < result.best_score:
+                result.best_score, result.best_val_loss, result.best_epoch = val.score, val.loss, epoch
+                best_state = copy.deepcopy(model.state_dict())
+                return True
+            return False
+
         for epoch in range(1, cfg.epochs + 1):
             te = time.perf_counter()
-            perm = torch.randperm(n, generator=generator)
-            running, seen = 0.0, 0
-            diverged = False
-            for b in range(n_batches):
+            running, seen, b = 0.0, 0, 0
+            diverged = interrupted = False
+            for b, batch in enumerate(objective.train_batches(cfg.batch_size, generator), start=1):
                 if stop_event.is_set():
+                    interrupted = True
                     break
-                idx = perm[b * bs : (b + 1) * bs]
-                xb, yb = X_train[idx], Y_train[idx]  # (B, T, F), (B, h)
                 if mask_seeds is None:
-                    pred, _ = model(xb)
+                    loss, n_items = objective.loss(model, batch)
                 else:
                     with GLOBAL_RNG_LOCK:
                         torch.manual_seed(int(torch.randint(2**62, (1,), generator=mask_seeds)))
-                        pred, _ = model(xb)
-                loss = loss_fn(pred, yb)
+                        loss, n_items = objective.loss(model, batch)
                 if not torch.isfinite(loss):
                     diverged = True
                     break
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 if cfg.grad_clip > 0:
-                    nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                    nn.utils.clip_grad_norm_(params, cfg.grad_clip)
                 optimizer.step()
                 lv = float(loss.detach())
-                running += lv * len(idx)
-                seen += len(idx)
+                running += lv * n_items
+                seen += n_items
                 if self.callbacks:
-                    self._fire(TrainEvent("batch", epoch, cfg.epochs, batch=b + 1, n_batches=n_batches, loss=lv,
+                    self._fire(TrainEvent("batch", epoch, cfg.epochs, batch=b, n_batches=n_batches, loss=lv,
                                           best_val_loss=result.best_val_loss, best_epoch=result.best_epoch,
                                           lr=optimizer.param_groups[0]["lr"], elapsed=time.perf_counter() - t0))
             if diverged:
                 stop_reason = "diverged"
-                message = (
-                    f"training diverged in epoch {epoch}: the loss became NaN or infinite at lr={cfg.lr:g}. "
-                    f"Try a lower learning rate (e.g. {cfg.lr / 10:g}) or stronger gradient clipping"
-                )
+                message = (f"training diverged in epoch {epoch}: the loss became NaN or infinite at lr={cfg.lr:g}. "
+                           f"Try a lower learning rate (e.g. {cfg.lr / 10:g}) or stronger gradient clipping")
                 break
-            if stop_event.is_set() and seen < n:
+            if interrupted:
                 stop_reason, message = "stopped", f"stopped by the user during epoch {epoch}"
                 if seen:  # score the partial epoch so its weights can be kept if they are the best so far
-                    val_loss = self.evaluate(model, X_val, Y_val)
-                    if math.isfinite(val_loss):
-                        result.history.append(EpochRecord(epoch, running / seen, val_loss,
-                                                          optimizer.param_groups[0]["lr"], time.perf_counter() - te))
-                        if val_loss < result.best_val_loss:
-                            result.best_val_loss, result.best_epoch = val_loss, epoch
-                            best_state = copy.deepcopy(model.state_dict())
+                    val = self.validate(model, objective)
+                    if math.isfinite(val.score):
+                        result.history.append(EpochRecord(epoch, running / seen, val.loss,
+                                                          optimizer.param_groups[0]["lr"], time.perf_counter() - te,
+                                                          val.score))
+                        keep_if_best(epoch, val)
                 break
             train_loss = running / max(1, seen)
-            val_loss, val_pred = self._evaluate(model, X_val, Y_val)
+            val = self.validate(model, objective)
             lr_now = optimizer.param_groups[0]["lr"]
-            if not math.isfinite(val_loss):
-                if len(X_val) > 0:
+            if not math.isfinite(val.score):
+                if val.n_items > 0:
                     stop_reason = "diverged"
-                    message = (
-                        f"training diverged in epoch {epoch}: the validation loss is not finite at lr={cfg.lr:g}. "
-                        f"Try a lower learning rate (e.g. {cfg.lr / 10:g})"
-                    )
+                    message = (f"training diverged in epoch {epoch}: the validation loss is not finite at "
+                               f"lr={cfg.lr:g}. Try a lower learning rate (e.g. {cfg.lr / 10:g})")
                     break
-                val_loss = train_loss  # no validation windows: fall back to train loss for selection
-            result.history.append(EpochRecord(epoch, train_loss, val_loss, lr_now, time.perf_counter() - te))
-            if val_loss < result.best_val_loss:
-                result.best_val_loss, result.best_epoch = val_loss, epoch
-                best_state = copy.deepcopy(model.state_dict())
+                val = Validation(train_loss, train_loss)  # no validation items: select on the train loss
+            result.history.append(EpochRecord(epoch, train_loss, val.loss, lr_now, time.perf_counter() - te,
+                                              val.score))
+            if keep_if_best(epoch, val):
                 epochs_since_best = 0
             else:
                 epochs_since_best += 1
             if scheduler is not None:
                 if cfg.lr_schedule == "plateau":
-                    scheduler.step(val_loss)
+                    scheduler.step(val.score)
                 else:
                     scheduler.step()
             self._fire(TrainEvent("epoch", epoch, cfg.epochs, batch=n_batches, n_batches=n_batches, loss=train_loss,
-                                  val_loss=val_loss, best_val_loss=result.best_val_loss, best_epoch=result.best_epoch,
-                                  lr=lr_now, elapsed=time.perf_counter() - t0, val_pred=val_pred))
+                                  val_loss=val.loss, best_val_loss=result.best_val_loss, best_epoch=result.best_epoch,
+                                  lr=lr_now, elapsed=time.perf_counter() - t0, val_output=val.output))
             if stop_event.is_set():
                 stop_reason, message = "stopped", f"stopped by the user after epoch {epoch}"
                 break
@@ -317,11 +341,12 @@ class Trainer:
                 break
         if best_state is not None:
             model.load_state_dict(best_state)
-            message += f"; kept the best weights from epoch {result.best_epoch} (validation loss {result.best_val_loss:.4g})"
+            message += (f"; kept the best weights from epoch {result.best_epoch} "
+                        f"(validation loss {result.best_val_loss:.4g})")
         model.eval()
         result.stop_reason, result.message = stop_reason, message
         result.seconds = time.perf_counter() - t0
-        self._fire(TrainEvent("end", result.history[-1].epoch if result.history else 0, cfg.epochs, n_batches=n_batches,
-                              best_val_loss=result.best_val_loss, best_epoch=result.best_epoch,
+        self._fire(TrainEvent("end", result.history[-1].epoch if result.history else 0, cfg.epochs,
+                              n_batches=n_batches, best_val_loss=result.best_val_loss, best_epoch=result.best_epoch,
                               elapsed=result.seconds, stop_reason=stop_reason, message=message))
         return result

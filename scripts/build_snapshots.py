@@ -8,7 +8,7 @@ writes one gzip CSV per dataset: header ``time,<columns>``, ISO timestamps, floa
 shortest round-trip form. gzip is written with mtime=0 and no file name, so the bytes and
 the sha256 recorded in SOURCES.md are identical on every rebuild with the same package
 versions. Registry metadata (target, description, origin, licence) lives in
-``rnnlab.data._BUILTINS``; this script only adds what it measures (rows, range, sha256).
+``rnnlab.data.builtin.BUILTINS``; this script only adds what it measures (rows, range, sha256).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rnnlab.data import _BUILTINS, _infer_freq  # noqa: E402  (after the path tweak)
+from rnnlab.calendar import regular_freq  # noqa: E402  (after the path tweak)
+from rnnlab.data.builtin import BUILTINS  # noqa: E402
 
 
 # -----------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def package_licence(pkg: str) -> str:
 def build(out: Path, only: list[str] | None = None) -> list[dict[str, str]]:
     out.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, str]] = []
-    for name, spec in _BUILTINS.items():
+    for name, spec in BUILTINS.items():
         path = out / spec.file
         if only and name not in only:
             if path.is_file():  # keep the existing snapshot in the table
@@ -153,7 +154,7 @@ def build(out: Path, only: list[str] | None = None) -> list[dict[str, str]]:
 
 
 def describe(name: str, frame: pd.DataFrame, blob: bytes) -> dict[str, str]:
-    spec = _BUILTINS[name]
+    spec = BUILTINS[name]
     idx = pd.DatetimeIndex(frame.index)
     fmt = "%Y-%m-%d %H:%M" if (idx != idx.normalize()).any() else "%Y-%m-%d"
     return {
@@ -165,7 +166,7 @@ def describe(name: str, frame: pd.DataFrame, blob: bytes) -> dict[str, str]:
         "rows": str(len(frame)),
         "columns": ", ".join(frame.columns),
         "target": spec.target,
-        "freq": str(_infer_freq(idx)),
+        "freq": str(regular_freq(idx)),
         "range": f"{idx.min().strftime(fmt)} .. {idx.max().strftime(fmt)}",
         "sha256": hashlib.sha256(blob).hexdigest(),
     }
@@ -212,7 +213,7 @@ def write_sources(path: Path, rows: list[dict[str, str]]) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "data", help="output folder (default: data/)")
-    ap.add_argument("--only", nargs="*", choices=list(_BUILTINS), help="rebuild only these datasets")
+    ap.add_argument("--only", nargs="*", choices=list(BUILTINS), help="rebuild only these datasets")
     args = ap.parse_args(argv)
     build(args.out, args.only)
     return 0

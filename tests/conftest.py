@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnlab.config import RunConfig
 from rnnlab.data import Dataset
+from rnnlab.settings import RunConfig
 
 
 def make_dataset(values: np.ndarray, name: str = "synthetic", freq: str = "D", extra: dict | None = None) -> Dataset:
@@ -39,3 +39,4 @@ def trend_dataset() -> Dataset:
 def tiny_config() -> RunConfig:
     return RunConfig(dataset="synthetic", seq_len=16, horizon=3, hidden_size=16, num_layers=1, epochs=3,
                      batch_size=32, patience=0, lr=5e-3)
+

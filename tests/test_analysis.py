@@ -9,11 +9,12 @@ import pytest
 import torch
 from torch import nn
 
+from rnnlab.tasks import forecast
 from rnnlab import analysis as A
 from rnnlab import pipeline
-from rnnlab.config import RunConfig
+from rnnlab.settings import RunConfig
 from rnnlab.errors import ConfigError, DataError
-from rnnlab.models import ModelConfig, RNNForecaster
+from tests.helpers import make_forecaster
 from tests.conftest import make_dataset
 
 
@@ -68,7 +69,7 @@ def test_cell_loop_relu_rnn_and_not_batch_first_module() -> None:
 
 def test_cell_loop_on_forecaster_and_saturation() -> None:
     torch.manual_seed(0)
-    model = RNNForecaster(ModelConfig(cell="lstm", input_size=2, hidden_size=6, num_layers=2, horizon=3)).eval()
+    model = make_forecaster(cell="lstm", input_size=2, hidden_size=6, num_layers=2, horizon=3).eval()
     X = torch.randn(5, 8, 2)
     with torch.no_grad():
         _, states = model(X)
@@ -116,7 +117,7 @@ def test_saliency_peaks_at_the_copied_lag() -> None:
     torch.manual_seed(0)
     X = torch.randn(2048, L, 1, generator=g)
     Y = X[:, L - 1 - k, :].clone()  # target = the input k steps before the anchor
-    model = RNNForecaster(ModelConfig(cell="lstm", input_size=1, hidden_size=16, num_layers=1, horizon=1))
+    model = make_forecaster(cell="lstm", input_size=1, hidden_size=16, num_layers=1, horizon=1)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     for _ in range(250):
         idx = torch.randint(0, len(X), (128,), generator=g)
@@ -134,7 +135,7 @@ def test_saliency_peaks_at_the_copied_lag() -> None:
 
 # ----------------------------------------------------------------------------- runs for the rest
 @pytest.fixture(scope="module")
-def runs() -> dict[str, pipeline.Run]:
+def runs() -> dict[str, forecast.ForecastRun]:
     """Tiny trained runs: lstm/level/univariate (2 layers), gru/diff/univariate (bidirectional),
     rnn/log_return/multivariate, lstm/log_return/univariate."""
     rng = np.random.default_rng(0)
@@ -162,7 +163,7 @@ def test_what_if_identity_and_edits(runs: dict, name: str) -> None:
     assert np.allclose(same.forecast["original"], same.forecast["edited"])
     a = int(prep.test.anchors[5])
     at = A.what_if(run, anchor=a)
-    direct = pipeline.predict_original(run.model, prep.preprocessor, prep.test)[5]
+    direct = forecast.predict_original(run.model, prep.preprocessor, prep.test)[5]
     assert np.allclose(at.forecast["edited"], direct, atol=1e-9)
     assert np.allclose(at.forecast["actual"], prep.test.y_true[5])
     edited = A.what_if(run, scale=1.5, shift=2.0, spike_lag=0, spike_size=5.0, anchor=a)
@@ -194,7 +195,7 @@ def test_recursive_horizon_one_equals_direct(runs: dict, name: str) -> None:
     raw = prep.y[w.anchors[:, None] + np.arange(-L + 1 - off, 1)[None, :]]
     assert np.allclose(A.transform_target_rows(pre, raw), w.X[:, :, 0], atol=1e-5)
     rec = A.recursive_forecast(run.model, pre, prep.y, w.anchors, 1)
-    direct = pipeline.predict_original(run.model, pre, w)
+    direct = forecast.predict_original(run.model, pre, w)
     assert np.allclose(rec[:, 0], direct[:, 0], atol=1e-9)
     cmp = A.recursive_vs_direct(run)
     assert cmp.available and list(cmp.per_step["step"]) == [1, 2, 3]
@@ -279,7 +280,7 @@ def test_analysis_suite_on_runs(runs: dict, name: str) -> None:
     assert {"time", "value", "prediction", "error", "split", "PC1", "PC2", "PC3"} <= set(sa.frame.columns)
     assert set(sa.frame["split"]) == {"test"}
     if not run.config.bidirectional:
-        assert np.allclose(sa.states, pipeline.hidden_states(run.model, prep.test.X)[:, -1], atol=1e-6)
+        assert np.allclose(sa.states, forecast.hidden_states(run.model, prep.test.X)[:, -1], atol=1e-6)
     top = A.state_analysis(run, "test", layer=-1)  # the cell loop's top layer = the model's own states
     assert np.allclose(top.states, sa.states, atol=1e-5)
     first = A.state_analysis(run, "test", layer=0)

@@ -10,13 +10,13 @@ import torch
 
 from rnnlab.errors import ExportError
 from rnnlab.export import export_model, onnx_max_abs_diff, torchscript_max_abs_diff
-from rnnlab.models import ModelConfig, RNNForecaster
+from tests.helpers import make_forecaster
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 def test_onnx_matches_torch(cell, tmp_path):
     torch.manual_seed(0)
-    model = RNNForecaster(ModelConfig(cell=cell, input_size=2, hidden_size=16, num_layers=2, horizon=4)).eval()
+    model = make_forecaster(cell=cell, input_size=2, hidden_size=16, num_layers=2, horizon=4).eval()
     X = np.random.default_rng(0).standard_normal((37, 20, 2)).astype(np.float32)  # batch 37: dynamic axis
     data = export_model(model, 20, "onnx", tmp_path / "m.onnx", check=X)
     assert (tmp_path / "m.onnx").read_bytes() == data
@@ -24,8 +24,8 @@ def test_onnx_matches_torch(cell, tmp_path):
 
 
 def test_bidirectional_onnx_and_torchscript():
-    model = RNNForecaster(ModelConfig(cell="lstm", input_size=1, hidden_size=8, num_layers=1, horizon=2,
-                                      bidirectional=True)).eval()
+    model = make_forecaster(cell="lstm", input_size=1, hidden_size=8, num_layers=1, horizon=2,
+                                      bidirectional=True).eval()
     X = np.random.default_rng(1).standard_normal((5, 9, 1)).astype(np.float32)
     assert onnx_max_abs_diff(model, export_model(model, 9, "onnx"), X) < 1e-4
     ts = export_model(model, 9, "torchscript", check=X)
@@ -35,6 +35,6 @@ def test_bidirectional_onnx_and_torchscript():
 
 
 def test_unknown_format():
-    model = RNNForecaster(ModelConfig())
+    model = make_forecaster()
     with pytest.raises(ExportError, match="format='tflite'"):
         export_model(model, 5, "tflite")

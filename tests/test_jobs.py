@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from rnnlab.config import RunConfig
+from rnnlab.settings import RunConfig
 from rnnlab.errors import ConfigError
 from rnnlab.jobs import TrainingJob
 
@@ -31,7 +31,7 @@ def test_job_trains_and_exposes_progress(sine_dataset, tiny_config):
 def test_epoch_end_preview_is_the_models_validation_forecast(sine_dataset, tiny_config):
     """After the only epoch, the live preview shows what the trained model forecasts for the
     validation windows, in original units (it comes from the trainer's validation pass)."""
-    from rnnlab.pipeline import predict_original
+    from rnnlab.tasks.forecast import predict_original
 
     job = TrainingJob(sine_dataset, tiny_config.replace(epochs=1), preview_interval=1e9).start()
     wait(job)

@@ -5,17 +5,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
-from rnnlab.metrics import (
-    LinearAR,
-    forecast_metrics,
-    infer_season,
-    mase_scale,
-    naive_forecast,
-    per_step_errors,
-    seasonal_naive_forecast,
-    skill_score,
-)
+from rnnlab.baselines import LinearAR, naive_forecast, seasonal_naive_forecast
+from rnnlab.errors import ConfigError
+from rnnlab.metrics import forecast_metrics, mase_scale, per_step_errors, skill_score
 
 
 def test_metrics_worked_example():
@@ -49,7 +43,6 @@ def test_baselines():
     np.testing.assert_array_equal(naive_forecast(y[anchors], 3), [[10, 10, 10], [15, 15, 15]])
     sn = seasonal_naive_forecast(y, anchors, 3, season=2)
     np.testing.assert_array_equal(sn, [[9, 10, 9], [14, 15, 14]])  # y[t+k-2*ceil(k/2)]: the last full season repeats
-    assert infer_season("D") == 7 and infer_season("h") == 24 and infer_season("MS") == 12 and infer_season(None) == 1
 
 
 def test_seasonal_naive_falls_back_before_series_start():
@@ -75,16 +68,7 @@ def test_linear_ar_recovers_a_linear_rule():
     np.testing.assert_array_equal(again.predict(X), lin.predict(X))
 
 
-def test_trading_days_have_a_trading_week_season():
-    """Business days: 5, whether pandas sees a regular "B" index or trading days with holidays
-    (no regular frequency), which pipeline.calendar_freq resolves to "B"."""
-    import pandas as pd
-
-    from rnnlab.pipeline import calendar_freq
-
-    assert infer_season("B") == 5 and infer_season("W-SUN") == 52 and infer_season("QS-OCT") == 4
-    days = pd.bdate_range("2021-01-04", periods=120)
-    holidays = days.delete([10, 50, 90])
-    assert calendar_freq(days) == "B" and pd.infer_freq(holidays) is None and calendar_freq(holidays) == "B"
-    assert infer_season(calendar_freq(holidays)) == 5
-    assert infer_season(calendar_freq(pd.date_range("2021-01-01", periods=60, freq="D"))) == 7
+def test_an_unfitted_linear_baseline_is_an_rnnlab_error():
+    """Bug: LinearAR.predict raised a bare RuntimeError, outside the RnnlabError tree."""
+    with pytest.raises(ConfigError, match="not fitted"):
+        LinearAR().predict(np.zeros((2, 3, 1)))

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnlab.errors import ConfigError
-from rnnlab.preprocessing import Preprocessor, adf_test, choose_transform, chronological_split, kpss_test, window_count
+from rnnlab.errors import ConfigError, DataError
+from rnnlab.preprocessing import Preprocessor, chronological_split
+from rnnlab.stationarity import adf_test, choose_transform, kpss_test
 
 
 def frame_of(y, **extra) -> pd.DataFrame:
@@ -36,7 +37,6 @@ def test_level_windows_worked_example():
     np.testing.assert_array_equal(w.X[0, :, 0], [0, 1, 2])
     np.testing.assert_array_equal(w.y_true[0], [3, 4])
     np.testing.assert_array_equal(w.Y[-1], [8, 9])
-    assert window_count(10, 3, 2) == len(anchors)
 
 
 def test_diff_windows_are_relative_to_last_value():
@@ -75,6 +75,22 @@ def test_scaler_is_fitted_on_training_rows_only():
     f2.iloc[100:, 0] = -5e6  # a wildly different future
     pre2 = Preprocessor("y", transform="level", scaling="standard", seq_len=5, horizon=1).fit(f2, 100)
     assert pre2.to_dict() == pre.to_dict()
+
+
+def test_column_kinds_are_chosen_from_training_rows_only():
+    """Bug: with log-returns, whether a feature got log-returns or differences depended on the test
+    span's values. Now only the training rows decide; a later non-positive value is an error that
+    names the column and the fix, never a silent change of transform."""
+    rng = np.random.default_rng(0)
+    y = 100 * np.exp(np.cumsum(0.01 * rng.standard_normal(200)))
+    x = 50 + np.cumsum(rng.standard_normal(200)) * 0.1
+    x_neg = x.copy()
+    x_neg[180] = -1.0  # in the test span only
+    fit = lambda xs: Preprocessor("y", ["x"], transform="log_return", seq_len=5, horizon=1).fit(frame_of(y, x=xs), 140)  # noqa: E731
+    assert fit(x).to_dict() == fit(x_neg).to_dict()
+    assert fit(x).column_kinds_ == ["log_return", "log_return"]
+    with pytest.raises(DataError, match=r"'x' has a value <= 0 \(-1 at row 180\).*transform='diff'"):
+        fit(x_neg).transform_inputs(frame_of(y, x=x_neg))
 
 
 def test_auto_transform_follows_stationarity():

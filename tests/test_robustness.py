@@ -21,15 +21,17 @@ import safetensors.torch
 import torch
 from safetensors import SafetensorError
 
+from rnnlab.tasks import forecast
 from rnnlab import pipeline
 from rnnlab.cli import main
-from rnnlab.config import RunConfig
+from rnnlab.settings import RunConfig
 from rnnlab.data import MAX_CSV_BYTES, load_csv
 from rnnlab.errors import ConfigError, DataError, RunError
 from rnnlab.jobs import TrainingJob
-from rnnlab.models import ModelConfig, RNNForecaster, build_model
+from rnnlab.models import ModelShape, RNNForecaster, build_model
+from tests.helpers import make_forecaster
 from rnnlab.runs import load_run, save_run
-from rnnlab.training import TrainConfig, Trainer
+from rnnlab.training import TensorPairs, Trainer
 
 BIG = 200 * 2**20  # the "200 MB file"
 
@@ -99,17 +101,17 @@ def test_200_mb_csv_is_refused_by_its_size_without_reading_it(tmp_path, monkeypa
 
 
 @pytest.mark.parametrize("change, pattern", [
-    ({"seq_len": -3}, r"seq_len=-3 must be a positive integer"),
-    ({"horizon": 0}, r"horizon=0 must be a positive integer"),
-    ({"horizon": -2}, r"horizon=-2 must be a positive integer"),
-    ({"val_frac": 0.0}, r"val_frac=0.0 must be between 0 and 1 .*a validation span is needed"),
+    ({"seq_len": -3}, r"seq_len=-3 is out of range; it must be in \[2, 100,000\]"),
+    ({"horizon": 0}, r"horizon=0 is out of range; it must be in \[1, "),
+    ({"horizon": -2}, r"horizon=-2 is out of range"),
+    ({"val_frac": 0.0}, r"val_frac=0 is out of range; it must be in \(0, 1\) \(a validation span is needed"),
     ({"val_frac": 0.002}, r"horizon=3 is longer than the validation span \(1 rows\)"),  # validation span of 1 row
     ({"val_frac": 0.296}, r"horizon=3 is longer than the test span \(2 rows\)"),  # test span of 2 rows
     ({"val_frac": 0.2999}, r"leave an empty span \(train 420, validation 180, test 0 rows\)"),
-    ({"lr": 0.0}, r"lr=0.0 must be in \(0, 1\]"),
-    ({"lr": 1e6}, r"lr=1000000.0 must be in \(0, 1\]"),
-    ({"lr": float("nan")}, r"lr=nan must be in \(0, 1\]"),
-    ({"batch_size": 0}, r"batch_size=0 must be a positive integer"),
+    ({"lr": 0.0}, r"lr=0 is out of range; it must be in \(0, 1\]"),
+    ({"lr": 1e6}, r"lr=1e\+06 is out of range; it must be in \(0, 1\]"),
+    ({"lr": float("nan")}, r"lr=nan must be a finite number in \(0, 1\]"),
+    ({"batch_size": 0}, r"batch_size=0 is out of range; it must be in \[1, "),
 ])
 def test_bad_settings_are_refused_naming_value_and_rule(sine_dataset, tiny_config, change, pattern):
     before = tiny_config.replace()
@@ -132,14 +134,14 @@ def _csv(tmp_path: Path, name: str, blob: bytes) -> str:
     ("header.csv", [], "no data rows"),
     ("junk.csv", [], "binary"),
     ("big.csv", [], "the size limit is 52,428,800 bytes"),
-    ("seattle-weather", ["--seq-len", "-5"], "seq_len=-5 must be a positive integer"),
+    ("seattle-weather", ["--seq-len", "-5"], "seq_len=-5 is out of range; it must be in [2, 100,000]"),
     ("seattle-weather", ["--horizon", "400"], "horizon=400 is longer than the test span"),
-    ("seattle-weather", ["--val-frac", "0"], "val_frac=0.0 must be between 0 and 1"),
+    ("seattle-weather", ["--val-frac", "0"], "val_frac=0 is out of range; it must be in (0, 1)"),
     ("seattle-weather", ["--train-frac", "0.8", "--val-frac", "0.2"], "leave no test span"),
-    ("seattle-weather", ["--lr", "1e6"], "lr=1000000.0 must be in (0, 1]"),
-    ("seattle-weather", ["--seq-len", "abc"], "argument --seq-len: invalid int value: 'abc'"),
-    ("seattle-weather", ["--model", "transformer"], "argument --model: invalid choice"),
-    ("seattle-weather", ["--out", "BLOCKED/run"], "cannot create the folder for --out"),
+    ("seattle-weather", ["--lr", "1e6"], "lr=1e+06 is out of range; it must be in (0, 1]"),
+    ("seattle-weather", ["--seq-len", "abc"], "argument --seq-len: 'abc' is not a whole number"),
+    ("seattle-weather", ["--model", "transformer"], "invalid choice: 'transformer'"),
+    ("seattle-weather", ["--out", "BLOCKED/run"], "cannot write the run to --out"),
 ])
 def test_cli_bad_input_exits_2_with_one_line(tmp_path, capsys, data, extra, needle):
     files = {"empty.csv": b"", "header.csv": b"date,value\n", "junk.csv": bytes(range(1, 32)) * 50}
@@ -217,15 +219,15 @@ def test_unwritable_or_full_disk_leaves_nothing_half_written_and_the_run_usable(
     runs_dir = tmp_path / "runs"
     runs_dir.mkdir()
     X = small_run.prepared().test.X
-    before = pipeline.predict_scaled(small_run.model, X)
+    before = forecast.predict_scaled(small_run.model, X)
     _fail_stage(monkeypatch, stage)
     with pytest.raises(RunError, match=rf"cannot write the run to '.*r1': .*{reason}"):
         save_run(small_run, runs_dir / "r1")
     monkeypatch.undo()
     assert list(runs_dir.iterdir()) == []  # no partial run, no temporary folder
-    np.testing.assert_array_equal(pipeline.predict_scaled(small_run.model, X), before)
+    np.testing.assert_array_equal(forecast.predict_scaled(small_run.model, X), before)
     again = load_run(save_run(small_run, runs_dir / "r1"))  # once there is space, the same run saves
-    np.testing.assert_array_equal(pipeline.predict_scaled(again.model, X), before)
+    np.testing.assert_array_equal(forecast.predict_scaled(again.model, X), before)
 
 
 def test_failed_resave_keeps_the_previous_run_folder(small_run, tmp_path, monkeypatch):
@@ -247,20 +249,20 @@ def test_divergence_after_good_epochs_keeps_the_best_weights_and_suggests_a_lowe
     g = torch.Generator().manual_seed(0)
     X = torch.randn(128, 10, 1, generator=g)
     Y = X[:, -3, :]
-    model = poison_after(RNNForecaster(ModelConfig(cell="gru", hidden_size=8, num_layers=1, horizon=1)), 2 * 4)
-    trainer = Trainer(TrainConfig(epochs=20, batch_size=32, patience=0, lr=1e-2))  # 4 batches per epoch
-    res = trainer.fit(model, X, Y, X[:32], Y[:32])
+    model = poison_after(make_forecaster(cell="gru", hidden_size=8, num_layers=1, horizon=1), 2 * 4)
+    trainer = Trainer(RunConfig(epochs=20, batch_size=32, patience=0, lr=1e-2))  # 4 batches per epoch
+    res = trainer.fit(model, TensorPairs(X, Y, X[:32], Y[:32]))
     assert res.stop_reason == "diverged" and [h.epoch for h in res.history] == [1, 2]
     assert "diverged in epoch 3" in res.message and "Try a lower learning rate (e.g. 0.001)" in res.message
     assert f"kept the best weights from epoch {res.best_epoch}" in res.message
     assert all(torch.isfinite(p).all() for p in model.parameters())
-    assert math.isclose(trainer.evaluate(model, X[:32], Y[:32]), res.best_val_loss, rel_tol=1e-6)
+    assert math.isclose(trainer.validate(model, TensorPairs(X, Y, X[:32], Y[:32])).loss, res.best_val_loss, rel_tol=1e-6)
 
 
 def test_job_that_diverges_mid_run_keeps_a_usable_run_and_explains(sine_dataset, tiny_config, monkeypatch, tmp_path):
     cfg = tiny_config.replace(epochs=6)
     n_batches = math.ceil(len(pipeline.prepare(sine_dataset, cfg).train) / cfg.batch_size)
-    monkeypatch.setattr("rnnlab.jobs.build_model", lambda mc: poison_after(build_model(mc), 2 * n_batches))
+    monkeypatch.setattr("rnnlab.jobs.build_model", lambda cfg, shape: poison_after(build_model(cfg, shape), 2 * n_batches))
     job = TrainingJob(sine_dataset, cfg, runs_dir=tmp_path).start()
     assert job.join(60)
     snap = job.snapshot()
@@ -284,17 +286,17 @@ def test_stop_mid_epoch_keeps_the_best_weights_seen():
     Y = X[:, -2, :]
     Xv, Yv = X[:64], Y[:64]
     stop = threading.Event()
-    model = RNNForecaster(ModelConfig(cell="lstm", hidden_size=8, num_layers=1, horizon=1))
+    model = make_forecaster(cell="lstm", hidden_size=8, num_layers=1, horizon=1)
 
     def press_stop(ev):
         if ev.kind == "batch" and ev.epoch == 4 and ev.batch == 3:
             stop.set()
 
-    trainer = Trainer(TrainConfig(epochs=50, batch_size=32, patience=0, lr_schedule="none"), [press_stop])
-    res = trainer.fit(model, X, Y, Xv, Yv, stop_event=stop)
+    trainer = Trainer(RunConfig(epochs=50, batch_size=32, patience=0, lr_schedule="none"), [press_stop])
+    res = trainer.fit(model, TensorPairs(X, Y, Xv, Yv), stop_event=stop)
     assert res.stop_reason == "stopped" and "during epoch 4" in res.message
     assert res.best_val_loss == min(h.val_loss for h in res.history)
-    assert math.isclose(trainer.evaluate(model, Xv, Yv), res.best_val_loss, rel_tol=1e-6)
+    assert math.isclose(trainer.validate(model, TensorPairs(X, Y, Xv, Yv)).loss, res.best_val_loss, rel_tol=1e-6)
 
 
 def test_closed_tab_stops_the_job_ends_its_thread_and_keeps_a_run(sine_dataset, tmp_path):
@@ -314,7 +316,7 @@ def test_closed_tab_stops_the_job_ends_its_thread_and_keeps_a_run(sine_dataset, 
     assert run is not None and run.train_info["stop_reason"] == "stopped" and 2 <= len(run.history) < 10_000
     again = load_run(job.saved_to)  # kept as a run on disk too
     X = run.prepared().test.X
-    np.testing.assert_array_equal(pipeline.predict_scaled(again.model, X), pipeline.predict_scaled(run.model, X))
+    np.testing.assert_array_equal(forecast.predict_scaled(again.model, X), forecast.predict_scaled(run.model, X))
 
 
 # ============================================================================= load: concurrent sessions
@@ -348,7 +350,7 @@ def test_three_sessions_at_once_get_their_own_results_and_leave_no_threads(sine_
         got = snap.run
         assert got.dataset.name == want.dataset.name and got.config.cell == want.config.cell
         X = want.prepared().test.X
-        np.testing.assert_array_equal(pipeline.predict_scaled(got.model, X), pipeline.predict_scaled(want.model, X))
+        np.testing.assert_array_equal(forecast.predict_scaled(got.model, X), forecast.predict_scaled(want.model, X))
         assert got.metrics["test"]["model"]["rmse"] == want.metrics["test"]["model"]["rmse"]
     assert len({j.snapshot().run.id for j in jobs}) == 3
     assert not train_threads() and threading.active_count() <= threads_before
@@ -361,9 +363,9 @@ def test_sessions_pressing_train_at_the_same_moment_each_get_their_own_seeded_mo
     preps = [pipeline.prepare(sine_dataset, tiny_config.replace(epochs=1, hidden_size=8, seed=s)) for s in range(4)]
 
     def initial_weights(i: int, barrier: threading.Barrier | None = None) -> dict:
-        def slow_build(mc: ModelConfig) -> RNNForecaster:
+        def slow_build(cfg: RunConfig, shape: ModelShape) -> RNNForecaster:
             time.sleep(0.01)  # a bigger model takes this long to initialise; other threads run meanwhile
-            model = build_model(mc)
+            model = build_model(cfg, shape)
             box.update({k: v.clone() for k, v in model.state_dict().items()})
             return model
 

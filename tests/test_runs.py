@@ -11,15 +11,19 @@ import numpy as np
 import pytest
 import torch
 
+from rnnlab.tasks import forecast
 from rnnlab import pipeline
 from rnnlab.errors import RunError
-from rnnlab.runs import REQUIRED_FILES, load_run, load_run_archive, save_run, unzip_run, zip_run
+from rnnlab.archive import load_run_archive, unzip_run, zip_run
+from rnnlab.runs import load_run, required_files, save_run
+
+REQUIRED_FILES = required_files("forecast")
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     from tests.conftest import make_dataset
-    from rnnlab.config import RunConfig
+    from rnnlab.settings import RunConfig
 
     rng = np.random.default_rng(0)
     t = np.arange(400)
@@ -45,7 +49,7 @@ def test_load_run_gives_identical_predictions(trained):
     run, folder = trained
     again = load_run(folder)
     X = run.prepared().test.X
-    np.testing.assert_array_equal(pipeline.predict_scaled(run.model, X), pipeline.predict_scaled(again.model, X))
+    np.testing.assert_array_equal(forecast.predict_scaled(run.model, X), forecast.predict_scaled(again.model, X))
     np.testing.assert_array_equal(again.prepared().test.X, X)
     assert again.metrics["test"]["model"]["rmse"] == pytest.approx(run.metrics["test"]["model"]["rmse"])
     assert again.history == run.history
@@ -174,7 +178,6 @@ def test_config_that_does_not_match_weights(trained, tmp_path):
     _, folder = trained
     entries = _run_entries(folder)
     cfg = json.loads(entries["config.json"])
-    cfg["model"]["hidden_size"] = 32
     cfg["config"]["hidden_size"] = 32
     entries["config.json"] = json.dumps(cfg).encode()
     with pytest.raises(RunError, match="does not match config.json"):
@@ -199,7 +202,7 @@ def test_unwritable_destination_keeps_the_run_usable(trained, tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(RunError, match="cannot write the run"):
         save_run(run, blocker / "run")
-    assert pipeline.predict_scaled(run.model, run.prepared().test.X[:2]).shape == (2, 3)
+    assert forecast.predict_scaled(run.model, run.prepared().test.X[:2]).shape == (2, 3)
 
 
 def test_load_missing_folder(tmp_path):

@@ -11,8 +11,9 @@ import torch
 
 from rnnlab import pipeline
 from rnnlab.errors import ConfigError, TrainingError
-from rnnlab.models import ModelConfig, RNNForecaster
-from rnnlab.training import TrainConfig, Trainer
+from rnnlab.settings import RunConfig
+from rnnlab.training import TensorPairs, Trainer
+from tests.helpers import make_forecaster
 
 
 def copy_task(n=256, T=10, seed=0):
@@ -26,10 +27,10 @@ def copy_task(n=256, T=10, seed=0):
 def test_every_cell_type_learns(cell):
     torch.manual_seed(0)
     X, Y = copy_task()
-    model = RNNForecaster(ModelConfig(cell=cell, hidden_size=24, num_layers=1, horizon=1))
+    model = make_forecaster(cell, hidden_size=24, num_layers=1)
     events = []
-    res = Trainer(TrainConfig(epochs=25, batch_size=32, lr=1e-2, patience=0, lr_schedule="none"), [events.append]).fit(
-        model, X, Y, X[:64], Y[:64])
+    res = Trainer(RunConfig(epochs=25, batch_size=32, lr=1e-2, patience=0, lr_schedule="none"), [events.append]).fit(
+        model, TensorPairs(X, Y, X[:64], Y[:64]))
     losses = [h.train_loss for h in res.history]
     assert losses[-1] < 0.5 * losses[0], losses
     kinds = {e.kind for e in events}
@@ -40,7 +41,7 @@ def test_every_cell_type_learns(cell):
 
 def test_stop_flag_is_honoured_between_batches_and_keeps_best_weights():
     X, Y = copy_task(n=512)
-    model = RNNForecaster(ModelConfig(cell="lstm", hidden_size=8, num_layers=1, horizon=1))
+    model = make_forecaster("lstm", hidden_size=8, num_layers=1)
     stop = threading.Event()
     batches = []
 
@@ -50,7 +51,7 @@ def test_stop_flag_is_honoured_between_batches_and_keeps_best_weights():
             if ev.epoch == 2 and ev.batch == 3:
                 stop.set()
 
-    res = Trainer(TrainConfig(epochs=50, batch_size=32, patience=0), [cb]).fit(model, X, Y, X[:64], Y[:64], stop_event=stop)
+    res = Trainer(RunConfig(epochs=50, batch_size=32, patience=0), [cb]).fit(model, TensorPairs(X, Y, X[:64], Y[:64]), stop_event=stop)
     assert res.stop_reason == "stopped"
     assert batches[-1].epoch == 2 and batches[-1].batch == 3  # no batch ran after the flag
     assert res.best_epoch in (1, 2)
@@ -61,26 +62,26 @@ def test_epoch_events_carry_the_validation_predictions_behind_val_loss():
     """A live preview draws the epoch's validation forecast from the event, without a second pass."""
     X, Y = copy_task(n=128)
     Xv, Yv = X[:40], Y[:40]
-    model = RNNForecaster(ModelConfig(cell="lstm", hidden_size=8, num_layers=1, horizon=1))
+    model = make_forecaster("lstm", hidden_size=8, num_layers=1)
     epochs = []
-    Trainer(TrainConfig(epochs=2, batch_size=32, patience=0), [lambda e: e.kind == "epoch" and epochs.append(e)]).fit(
-        model, X, Y, Xv, Yv)
+    Trainer(RunConfig(epochs=2, batch_size=32, patience=0), [lambda e: e.kind == "epoch" and epochs.append(e)]).fit(
+        model, TensorPairs(X, Y, Xv, Yv))
     assert len(epochs) == 2
     for ev in epochs:
-        assert ev.val_pred is not None and ev.val_pred.shape == (40, 1) and not ev.val_pred.requires_grad
-        assert math.isclose(float(((ev.val_pred - Yv) ** 2).mean()), ev.val_loss, rel_tol=1e-6)
-    assert not torch.equal(epochs[0].val_pred, epochs[1].val_pred)  # each epoch's own weights
+        assert ev.val_output is not None and ev.val_output.shape == (40, 1) and not ev.val_output.requires_grad
+        assert math.isclose(float(((ev.val_output - Yv) ** 2).mean()), ev.val_loss, rel_tol=1e-6)
+    assert not torch.equal(epochs[0].val_output, epochs[1].val_output)  # each epoch's own weights
 
 
 def test_early_stopping_restores_the_best_epoch():
     X, Y = copy_task()
     Xv, Yv = torch.randn(64, 10, 1), torch.randn(64, 1)  # unlearnable validation: no improvement after a while
-    model = RNNForecaster(ModelConfig(cell="gru", hidden_size=8, num_layers=1, horizon=1))
-    res = Trainer(TrainConfig(epochs=200, batch_size=64, patience=3)).fit(model, X, Y, Xv, Yv)
+    model = make_forecaster("gru", hidden_size=8, num_layers=1)
+    res = Trainer(RunConfig(epochs=200, batch_size=64, patience=3)).fit(model, TensorPairs(X, Y, Xv, Yv))
     assert res.stop_reason == "early_stopping"
     assert len(res.history) == res.best_epoch + 3
     best = min(h.val_loss for h in res.history)
-    assert math.isclose(Trainer(TrainConfig()).evaluate(model, Xv, Yv), best, rel_tol=1e-5)
+    assert math.isclose(Trainer.validate(model, TensorPairs(X, Y, Xv, Yv)).loss, best, rel_tol=1e-5)
 
 
 def test_divergence_stops_with_a_message(sine_dataset, tiny_config):
@@ -90,10 +91,12 @@ def test_divergence_stops_with_a_message(sine_dataset, tiny_config):
         pipeline.train(prep)
 
 
-@pytest.mark.parametrize("field,value", [("lr", 0.0), ("lr", 1e6), ("epochs", 0), ("batch_size", 0), ("patience", -1)])
-def test_bad_training_settings(field, value):
+@pytest.mark.parametrize("field,value", [("lr", 0.0), ("lr", 1e6), ("epochs", 0), ("batch_size", 0), ("patience", -1),
+                                         ("lr", float("inf")), ("grad_clip", float("nan")), ("epochs", 10**30),
+                                         ("weight_decay", 1.0), ("seed", -1)])
+def test_bad_training_settings_are_refused_before_any_work(field, value):
     with pytest.raises(ConfigError, match=field):
-        TrainConfig(**{field: value}).validate()
+        RunConfig(**{field: value}).validate()
 
 
 def test_same_config_and_seed_reproduce_metrics(sine_dataset, tiny_config):

@@ -124,7 +124,7 @@ DATA_FIELDS = ("target", "features", "seq_len", "horizon", "transform", "scaling
 @st.cache_data(show_spinner="Splitting and windowing the series…", max_entries=64)
 def _window_summary(_dataset: Any, fingerprint: str, settings: dict[str, Any]) -> dict[str, Any]:
     from rnnlab import pipeline
-    from rnnlab.config import RunConfig
+    from rnnlab.settings import RunConfig
 
     prep = pipeline.prepare(_dataset, RunConfig().replace(**settings))
     idx, sp, n = prep.index, prep.split, len(prep.index)

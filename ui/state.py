@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-if TYPE_CHECKING:  # rnnlab.config imports torch (via the model config): keep the first page light
-    from rnnlab.config import RunConfig
+if TYPE_CHECKING:  # rnnlab.settings imports torch (via the model config): keep the first page light
+    from rnnlab.settings import RunConfig
 
 # keys
 _DATASET = "rnnlab.dataset"  # rnnlab.data.Dataset currently chosen on the Data page
 _DATA_SPEC = "rnnlab.data_spec"  # how it was chosen: {"kind": "builtin"|"csv"|"yfinance", ...}
-_CONFIG = "rnnlab.config"  # RunConfig edited on the Data/Train pages
+_CONFIG = "rnnlab.settings"  # RunConfig edited on the Data/Train pages
 _JOB = "rnnlab.job"  # rnnlab.jobs.TrainingJob of this session (or None)
 _RUNS = "rnnlab.runs"  # dict run_id -> rnnlab.pipeline.Run, in creation order
 _SELECTED = "rnnlab.selected_run"  # run_id shown on Predictions / Hidden states / Errors
@@ -49,7 +49,7 @@ def get_data_spec() -> dict[str, Any]:
 # ---- settings
 def get_config() -> "RunConfig":
     if _CONFIG not in st.session_state:
-        from rnnlab.config import RunConfig
+        from rnnlab.settings import RunConfig
 
         st.session_state[_CONFIG] = RunConfig()
     return st.session_state[_CONFIG]

@@ -21,7 +21,16 @@ Sensitivity (:mod:`.sensitivity`)
 
 from __future__ import annotations
 
-from ._common import anchor_states, span_windows, split_labels
+from rnnlab.pca import PCAResult, pca
+from rnnlab.tasks.forecast import anchor_states
+from rnnlab.tasks.forecast.evolution import (
+    FINAL_EPOCH,
+    PC_COLUMNS,
+    Evolution,
+    TrajectoryRecorder,
+    default_epochs,
+)
+
 from .cells import (
     GATE_NAMES,
     SIGMOID_GATES,
@@ -60,18 +69,11 @@ from .sensitivity import (
     what_if,
 )
 from .states import (
-    FINAL_EPOCH,
-    PC_COLUMNS,
     PROPERTIES,
-    Evolution,
-    PCAResult,
     Probing,
     StateAnalysis,
-    TrajectoryRecorder,
-    default_epochs,
     layer_anchor_states,
     linear_probe_r2,
-    pca,
     probe_properties,
     probe_run,
     probe_units,
@@ -127,8 +129,6 @@ __all__ = [
     "saliency",
     "saliency_frame",
     "saturation_stats",
-    "span_windows",
-    "split_labels",
     "state_analysis",
     "top_units",
     "trace_cells",

@@ -8,28 +8,24 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from rnnlab.errors import ConfigError
-from rnnlab.metrics import naive_forecast
-from rnnlab.pipeline import predict_original
+from rnnlab.baselines import naive_forecast
 from rnnlab.preprocessing import Windows
+from rnnlab.tasks.forecast import ForecastRun, predict_original
 
-from ._common import run_parts, span_windows, times_of, window_inputs_original
+from ._common import run_parts, times_of, window_inputs_original
 from .states import _row_nanmean, probe_properties
 
-if TYPE_CHECKING:  # pragma: no cover
-    from rnnlab.pipeline import Run
 
-
-def forecast_table(run: Run, span: str = "test") -> pd.DataFrame:
+def forecast_table(run: ForecastRun, span: str = "test") -> pd.DataFrame:
     """One row per window and step: window, anchor, anchor_time, target_time, step, actual,
     forecast, naive, error, naive_error (rows whose target lies beyond the data are dropped)."""
     prep, model = run_parts(run)
-    w = span_windows(prep, span)
+    w = prep.windows_of(span)
     pred = predict_original(model, prep.preprocessor, w)  # (n, h)
     n, h = pred.shape
     naive = naive_forecast(w.base, h)  # (n, h)
@@ -169,7 +165,7 @@ def error_by_calendar(table: pd.DataFrame, index: pd.DatetimeIndex, by: str, ste
 REGIMES = ("volatility", "trend")
 
 
-def error_by_regime(run: Run, span: str = "test", kind: str = "volatility", step: int | None = None) -> pd.DataFrame:
+def error_by_regime(run: ForecastRun, span: str = "test", kind: str = "volatility", step: int | None = None) -> pd.DataFrame:
     """Errors by terciles of a property of the input window (computed from the past only):
     ``volatility`` (std of changes over the window) -> low / mid / high, ``trend`` (slope over
     the window) -> falling / flat / rising. Columns: regime, lo, hi (tercile bounds of the
@@ -177,7 +173,7 @@ def error_by_regime(run: Run, span: str = "test", kind: str = "volatility", step
     if kind not in REGIMES:
         raise ConfigError(f"regime {kind!r}: choose {' or '.join(REGIMES)}")
     prep, _ = run_parts(run)
-    w = span_windows(prep, span)
+    w = prep.windows_of(span)
     props = probe_properties(prep.y, w.anchors, prep.preprocessor.seq_len)
     value = props[kind].to_numpy()
     table = forecast_table(run, span)
@@ -204,7 +200,7 @@ class WorstWindows:
     series: pd.DataFrame  # rank, window, time, offset (steps from the anchor), kind (input | actual | forecast), value
 
 
-def worst_windows(run: Run, n: int = 5, span: str = "test", distinct: bool = True) -> WorstWindows:
+def worst_windows(run: ForecastRun, n: int = 5, span: str = "test", distinct: bool = True) -> WorstWindows:
     """The ``n`` windows of ``span`` with the largest mean absolute error over the horizon,
     with their inputs (original units), forecasts and truth for plotting.
 
@@ -212,7 +208,7 @@ def worst_windows(run: Run, n: int = 5, span: str = "test", distinct: bool = Tru
     chosen (anchors less than ``horizon`` rows apart), so one bad event is listed once.
     """
     prep, model = run_parts(run)
-    w = span_windows(prep, span)
+    w = prep.windows_of(span)
     pred = predict_original(model, prep.preprocessor, w)  # (n, h)
     mae = _row_nanmean(np.abs(pred - w.y_true))  # (n,)
     mae = np.where(np.isfinite(mae), mae, -np.inf)
@@ -241,13 +237,13 @@ def worst_windows(run: Run, n: int = 5, span: str = "test", distinct: bool = Tru
                         series=series)
 
 
-def window_detail(run: Run, windows: Sequence[int] | np.ndarray, span: str = "test",
+def window_detail(run: ForecastRun, windows: Sequence[int] | np.ndarray, span: str = "test",
                   pred: np.ndarray | None = None) -> pd.DataFrame:
     """Input (original units), truth and forecast of the given windows of ``span`` (positions),
     long format: window, time, offset (steps from the anchor), kind (input | actual | forecast), value.
     The truth and forecast lines start at the anchor value so they join the input line."""
     prep, model = run_parts(run)
-    w = span_windows(prep, span)
+    w = prep.windows_of(span)
     idx = np.asarray(windows, dtype=np.int64)
     cols = ["window", "time", "offset", "kind", "value"]
     if len(idx) == 0:

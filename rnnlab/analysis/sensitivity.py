@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,14 +11,12 @@ import torch
 
 from rnnlab.errors import ConfigError, DataError
 from rnnlab.models import RNNForecaster
-from rnnlab.pipeline import predict_scaled
+from rnnlab.pca import PCAResult
 from rnnlab.preprocessing import Preprocessor
+from rnnlab.tasks.forecast import ForecastRun, anchor_states, predict_scaled
 
-from ._common import run_parts, span_windows, times_of
-from .states import PC_COLUMNS, PCAResult
-
-if TYPE_CHECKING:  # pragma: no cover
-    from rnnlab.pipeline import Run
+from ._common import run_parts, times_of
+from .states import PC_COLUMNS
 
 
 # ----------------------------------------------------------------------------- saliency
@@ -33,7 +30,7 @@ def saliency(model: RNNForecaster, X: np.ndarray | torch.Tensor, steps: Sequence
     """
     model.eval()
     Xt = torch.as_tensor(X, dtype=torch.float32)
-    h = model.config.horizon
+    h = model.shape.output_size
     ks = list(range(h)) if steps is None else [int(k) for k in steps]
     if not ks or min(ks) < 0 or max(ks) >= h:
         raise ConfigError(f"saliency steps must lie in 0..{h - 1}, got {list(steps or [])}")
@@ -50,13 +47,13 @@ def saliency(model: RNNForecaster, X: np.ndarray | torch.Tensor, steps: Sequence
     return torch.cat(out).numpy() if out else np.empty((0,) + tuple(Xt.shape[1:]), dtype=np.float32)
 
 
-def saliency_frame(run: Run, span: str = "test", step: int | None = None, window: int | None = None) -> pd.DataFrame:
+def saliency_frame(run: ForecastRun, span: str = "test", step: int | None = None, window: int | None = None) -> pd.DataFrame:
     """Saliency per input position and column: position (1 = oldest step), lag (steps before the
     anchor; 0 = last input step), feature, saliency, share (of the total over positions and
     columns). ``step``: 1-based horizon step or ``None`` for the average over all steps;
     ``window``: one window of the span (position) instead of the mean over the span."""
     prep, model = run_parts(run)
-    w = span_windows(prep, span)
+    w = prep.windows_of(span)
     X = w.X if window is None else w.X[[int(window)]]
     steps = None if step is None else [int(step) - 1]
     S = saliency(model, X, steps).mean(axis=0)  # (T, F)
@@ -121,7 +118,7 @@ def _step_states(model: RNNForecaster, X: np.ndarray) -> np.ndarray:
     return states.numpy()  # (B, T, H*D)
 
 
-def what_if(run: Run, scale: float = 1.0, shift: float = 0.0, spike_lag: int | None = None,
+def what_if(run: ForecastRun, scale: float = 1.0, shift: float = 0.0, spike_lag: int | None = None,
             spike_size: float = 0.0, anchor: int | None = None, basis: PCAResult | None = None) -> WhatIf:
     """Edit the target values of one input window (default: the last window, whose forecast
     lies beyond the data) in original units, push it through the run's fitted preprocessor
@@ -130,7 +127,6 @@ def what_if(run: Run, scale: float = 1.0, shift: float = 0.0, spike_lag: int | N
     top-layer hidden trajectory in the ``basis`` PCA axes (default: PCA of the test-span anchor
     states). Extra feature columns are left unchanged.
     """
-    from ._common import anchor_states
     from .states import pca
 
     prep, model = run_parts(run)
@@ -225,7 +221,7 @@ def recursive_forecast(model: RNNForecaster, pre: Preprocessor, y: np.ndarray, a
     return out
 
 
-def recursive_vs_direct(run: Run, span: str = "test", steps: int | None = None) -> RecursiveComparison:
+def recursive_vs_direct(run: ForecastRun, span: str = "test", steps: int | None = None) -> RecursiveComparison:
     """Error growth per horizon step of the direct forecast (the model's ``horizon`` outputs) and
     of a recursive forecast (step-1 output fed back as input). Multivariate runs get an
     explanation instead, since their extra inputs have no forecast to feed back."""
@@ -238,7 +234,7 @@ def recursive_vs_direct(run: Run, span: str = "test", steps: int | None = None) 
                     f"forecast feeds each one-step forecast back as the next input, but the model forecasts "
                     f"only '{pre.target}', not the extra feature columns, so their future inputs do not exist. "
                     f"Only the direct forecast applies; train a univariate run to compare."))
-    w = span_windows(prep, span)
+    w = prep.windows_of(span)
     h = pre.horizon
     steps = h if steps is None else int(steps)
     if not 1 <= steps <= h:

@@ -49,7 +49,7 @@ def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 def tiny_run() -> Any:
     """A real trained run on a small built-in series (shared: treat as read-only)."""
     from rnnlab import pipeline
-    from rnnlab.config import RunConfig
+    from rnnlab.settings import RunConfig
     from rnnlab.data import load_dataset
 
     ds = load_dataset("stocks-monthly")

@@ -42,7 +42,7 @@ def test_choose_builtin_target_and_features() -> None:
     at.selectbox(key="data.target").set_value("aapl").run()
     at.multiselect(key="data.features").set_value(["ibm"]).run()
     no_exception(at)
-    cfg = at.session_state["rnnlab.config"]
+    cfg = at.session_state["rnnlab.settings"]
     assert (cfg.dataset, cfg.target, cfg.features) == ("stocks-monthly", "aapl", ["ibm"])
     # going away and back keeps the choice
     at.switch_page("pages/train.py").run()

@@ -43,7 +43,7 @@ def test_bad_csv_uploads_keep_data_settings_and_runs(app_with_run, tiny_run) -> 
     set_number(at, "train.hidden_size", 12)  # the user's own settings
     at.run()
     at.switch_page("pages/data.py").run()
-    dataset, config = at.session_state["rnnlab.dataset"], at.session_state["rnnlab.config"]
+    dataset, config = at.session_state["rnnlab.dataset"], at.session_state["rnnlab.settings"]
     assert config.hidden_size == 12
     at.button_group(key="data.source").set_value("Upload CSV").run()
     for name, blob, rule in bad_csvs():
@@ -53,7 +53,7 @@ def test_bad_csv_uploads_keep_data_settings_and_runs(app_with_run, tiny_run) -> 
         assert any(f"Could not use '{name}'" in e and rule in e and "Keeping the previous dataset" in e
                    for e in errors), (name, errors)
         assert at.session_state["rnnlab.dataset"] is dataset
-        assert at.session_state["rnnlab.config"] == config
+        assert at.session_state["rnnlab.settings"] == config
         assert list(at.session_state["rnnlab.runs"]) == [tiny_run.id]
     at.switch_page("pages/train.py").run()
     no_exception(at)
@@ -67,7 +67,7 @@ def _bad_run_zips(run) -> list[tuple[str, bytes, str]]:
     with tempfile.TemporaryDirectory() as tmp:
         good = _run_entries(save_run(run, Path(tmp) / "r"))
     cfg = json.loads(good["config.json"])
-    cfg["model"]["hidden_size"] = cfg["config"]["hidden_size"] = 32
+    cfg["config"]["hidden_size"] = 32
     return [
         ("notes.zip", _zip({"notes.txt": b"hello"}), "not an rnnlab run"),
         ("evil.zip", _zip({**good, "../evil.txt": b"x"}), "points outside the run folder"),
@@ -112,8 +112,8 @@ def diverging_models(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every model the dashboard trains predicts NaN from its third epoch on (one batch per epoch)."""
     from rnnlab.models import build_model
 
-    def build(mc):
-        model = build_model(mc)
+    def build(cfg, shape):
+        model = build_model(cfg, shape)
         calls = [0]
 
         def hook(module, args, output):

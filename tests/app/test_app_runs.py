@@ -11,7 +11,8 @@ from apptools import click, no_exception, open_app, texts
 
 
 def _zip(run) -> bytes:
-    from rnnlab.runs import save_run, zip_run
+    from rnnlab.archive import zip_run
+    from rnnlab.runs import save_run
 
     with tempfile.TemporaryDirectory() as tmp:
         return zip_run(save_run(run, Path(tmp) / run.id))

@@ -16,7 +16,7 @@ def _choose_small_dataset(at) -> None:
 
 
 def test_defaults_are_runconfig_defaults() -> None:
-    from rnnlab.config import RunConfig
+    from rnnlab.settings import RunConfig
 
     at = open_app("train")
     d = RunConfig()
@@ -99,4 +99,4 @@ def test_bad_setting_shows_error_and_keeps_settings() -> None:
     assert any("seq_len=500" in t for t in texts(at.error)), texts(at.error)
     assert _job(at) is None
     assert at.number_input(key="train.seq_len").value == 500
-    assert at.session_state["rnnlab.config"].seq_len == 500
+    assert at.session_state["rnnlab.settings"].seq_len == 500

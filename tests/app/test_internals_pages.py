@@ -11,8 +11,9 @@ from apptools import (  # tests/app/apptools.py (put on sys.path by conftest)
 )
 from streamlit.testing.v1 import AppTest
 
+from rnnlab.tasks import forecast
 from rnnlab import pipeline
-from rnnlab.config import RunConfig
+from rnnlab.settings import RunConfig
 from rnnlab.data import load_dataset
 from ui import state
 
@@ -34,7 +35,7 @@ def one_thread():
 
 
 @pytest.fixture(scope="module")
-def tiny_runs(one_thread: None) -> dict[str, pipeline.Run]:
+def tiny_runs(one_thread: None) -> dict[str, forecast.ForecastRun]:
     """lstm on a daily series (weekday/month breakdowns, two layers of gates), gru with
     log-returns and a multivariate vanilla rnn with differences on a small monthly series."""
     base = {"epochs": 2, "hidden_size": 8, "num_layers": 1, "patience": 0, "batch_size": 128}
@@ -48,7 +49,7 @@ def tiny_runs(one_thread: None) -> dict[str, pipeline.Run]:
     }
 
 
-def open_with(page: str, runs: list[pipeline.Run] | None = None) -> AppTest:
+def open_with(page: str, runs: list[forecast.ForecastRun] | None = None) -> AppTest:
     at = AppTest.from_file(DASHBOARD, default_timeout=RUN_TIMEOUT)
     if runs:
         at.session_state[state._RUNS] = {r.id: r for r in runs}

@@ -1,0 +1,175 @@
+"""Forecasting's prepared data: a series split in time, fitted on its training span, windowed.
+
+``prepare`` resolves the automatic settings (windows by calendar, season, transform), splits
+the series in time order, fits the preprocessor on the training rows only and builds the
+windows of every span. Nothing from the validation or test span reaches a fitted statistic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from rnnlab.baselines import LinearAR
+from rnnlab.calendar import calendar_freq, infer_season, suggest_window
+from rnnlab.data import Dataset
+from rnnlab.errors import ConfigError
+from rnnlab.metrics import mase_scale
+from rnnlab.preprocessing import Preprocessor, Split, Windows, chronological_split
+from rnnlab.settings import ResolvedConfig, RunConfig
+
+SPANS = ("train", "val", "test")
+ANALYSIS_SPANS = (*SPANS, "all")
+
+
+@dataclass
+class Prepared:
+    """Everything a forecaster needs from the data, fitted on the training span only."""
+
+    dataset: Dataset  # the selected target (+ feature) columns
+    config: ResolvedConfig  # with every automatic setting resolved
+    preprocessor: Preprocessor  # fitted on the training rows
+    split: Split  # row boundaries train / validation / test
+    inputs: np.ndarray  # (N, F) scaled model inputs for every row (NaN where undefined)
+    train: Windows  # windows whose targets lie in the training span
+    val: Windows  # ... in the validation span
+    test: Windows  # ... in the test span
+    mase_scale: float  # training-span naive MAE (MASE denominator)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def season(self) -> int:
+        """Season length used by the seasonal-naive baseline."""
+        return self.config.season
+
+    @property
+    def y(self) -> np.ndarray:
+        """Target in original units, ``(N,)``."""
+        return self.dataset.frame[self.preprocessor.target].to_numpy(np.float64)
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return self.dataset.frame.index  # type: ignore[return-value]
+
+    def span(self, name: str) -> Windows:
+        if name not in SPANS:
+            raise ConfigError(f"span={name!r} must be 'train', 'val' or 'test'")
+        return getattr(self, name)
+
+    def windows_of(self, span: str = "test") -> Windows:
+        """Windows of ``span``: ``train`` / ``val`` / ``test`` as in the run, or ``all`` = every anchor
+        of the series whose inputs exist, including the last row (targets beyond the data are NaN)."""
+        if span == "all":
+            n = len(self.dataset.frame)
+            anchors = self.preprocessor.valid_anchors(n, need_targets=False)
+            return self.preprocessor.windows(self.dataset.frame, anchors, self.inputs)
+        if span not in ANALYSIS_SPANS:
+            raise ConfigError(f"span={span!r} must be one of {', '.join(ANALYSIS_SPANS)}")
+        return self.span(span)
+
+    def split_labels(self, anchors: np.ndarray) -> np.ndarray:
+        """Split of each window by its first target row ``t + 1``: train | val | test | future."""
+        first = np.asarray(anchors, dtype=np.int64) + 1
+        sp = self.split
+        out = np.full(len(first), "test", dtype=object)
+        out[first < sp.val_end] = "val"
+        out[first < sp.train_end] = "train"
+        out[first >= sp.n_rows] = "future"
+        return out
+
+    def last_window(self) -> Windows:
+        """The window ending at the last row: its forecast lies beyond the data."""
+        n = len(self.dataset.frame)
+        return self.preprocessor.windows(self.dataset.frame, np.array([n - 1]), self.inputs)
+
+    def tensors(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        w = self.span(name)
+        return torch.from_numpy(w.X), torch.from_numpy(w.Y)
+
+    def counts(self) -> dict[str, int]:
+        """Items per span, for the run's train_info."""
+        return {"n_train_windows": len(self.train), "n_val_windows": len(self.val), "n_test_windows": len(self.test)}
+
+    def fit_linear(self) -> LinearAR:
+        """The linear-AR baseline on the training windows (same inputs and targets as the model)."""
+        return LinearAR().fit(self.train.X, self.train.Y)
+
+
+def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | None = None) -> Prepared:
+    """Select columns, resolve automatic settings, split, fit scaling on train, build windows.
+
+    Pass a fitted ``preprocessor`` (from a saved run) to reuse its statistics instead of refitting.
+    """
+    cfg = config.replace()  # a checked copy: the caller's config is never mutated
+    target = cfg.target or dataset.target
+    features = [f for f in cfg.features if f != target]
+    ds = dataset.select(target, features)
+    n = len(ds.frame)
+    warnings = list(ds.warnings)
+    auto_seq, auto_h = suggest_window(ds.freq, n, cfg.train_frac)
+    seq_len = auto_seq if cfg.seq_len is None else cfg.seq_len
+    horizon = auto_h if cfg.horizon is None else cfg.horizon
+    min_rows = seq_len + horizon + 1
+    if n < min_rows:
+        raise ConfigError(f"seq_len={seq_len} and horizon={horizon} need at least {min_rows} rows, got {n}; "
+                          f"the largest seq_len for this data is {max(0, n - horizon - 1)}")
+    split = chronological_split(n, cfg.train_frac, cfg.val_frac)
+    if split.n_test < horizon:
+        raise ConfigError(
+            f"horizon={horizon} is longer than the test span ({split.n_test} rows); "
+            f"lower the horizon or raise the test share (1 - train_frac - val_frac)"
+        )
+    if split.n_val < horizon:
+        raise ConfigError(
+            f"horizon={horizon} is longer than the validation span ({split.n_val} rows); "
+            f"lower the horizon or raise val_frac"
+        )
+    if preprocessor is None:
+        pre = Preprocessor(target=target, features=features, transform=cfg.transform, scaling=cfg.scaling,
+                           seq_len=seq_len, horizon=horizon).fit(ds.frame, split.train_end)
+    else:
+        pre = preprocessor
+        if pre.columns != [target, *features] or pre.seq_len != seq_len or pre.horizon != horizon:
+            raise ConfigError(
+                f"the saved preprocessor expects columns {pre.columns}, seq_len={pre.seq_len}, horizon={pre.horizon}; "
+                f"the config says {[target, *features]}, seq_len={seq_len}, horizon={horizon}"
+            )
+    inputs = pre.transform_inputs(ds.frame)
+    train_a = pre.valid_anchors(n, 0, split.train_end)
+    val_a = pre.valid_anchors(n, split.train_end, split.val_end)
+    test_a = pre.valid_anchors(n, split.val_end, n)
+    if len(train_a) == 0:
+        need = pre.offset + seq_len + horizon
+        largest = split.n_train - pre.offset - horizon
+        raise ConfigError(
+            f"seq_len={seq_len} with horizon={horizon} needs at least {need} training rows, "
+            f"but the training span has {split.n_train} ({cfg.train_frac:.0%} of {n} rows); "
+            f"the largest seq_len here is {max(0, largest)}: lower seq_len or use more data"
+        )
+    if len(test_a) == 0 or len(val_a) == 0:  # pragma: no cover - guarded above
+        raise ConfigError("the validation or test span holds no complete window")
+    train_w = pre.windows(ds.frame, train_a, inputs)
+    batch_size = cfg.batch_size
+    if batch_size > len(train_w):
+        warnings.append(f"batch_size={batch_size} is larger than the {len(train_w)} training windows; "
+                        f"using {len(train_w)}")
+        batch_size = len(train_w)
+    season = cfg.season if cfg.season is not None else infer_season(calendar_freq(ds.frame.index, ds.freq))
+    resolved = ResolvedConfig.resolved(cfg.replace(target=target, features=features, seq_len=seq_len,
+                                                   horizon=horizon, season=season, batch_size=batch_size))
+    y_train = ds.frame[target].to_numpy(np.float64)[: split.train_end]
+    return Prepared(
+        dataset=ds,
+        config=resolved,
+        preprocessor=pre,
+        split=split,
+        inputs=inputs,
+        train=train_w,
+        val=pre.windows(ds.frame, val_a, inputs),
+        test=pre.windows(ds.frame, test_a, inputs),
+        mase_scale=mase_scale(y_train, 1),
+        warnings=warnings,
+    )
