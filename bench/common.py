@@ -18,8 +18,9 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -156,7 +157,7 @@ def interleave(arms: dict[str, Callable[[], float | None]], reps: int, warmup: i
                 if cpu is not None:
                     cpu[name].append(dc)
         if verbose and r >= warmup:
-            print("   round %d: " % (r - warmup + 1) + "  ".join(f"{k}={out[k][-1]:.3f}s" for k in names)
+            print(f"   round {r - warmup + 1}: " + "  ".join(f"{k}={out[k][-1]:.3f}s" for k in names)
                   + (f"  load {load_average()[:1]}" if load_average() else ""), flush=True)
     return out
 

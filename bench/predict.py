@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         max_diff = float(np.max(np.abs(results["pred"][sample, 0] - results["loop_pred"][:, 0])))
         r = {
             "cell": cell, "hidden": args.hidden, "layers": 2, "windows": n, "seq_len": args.seq_len,
-            "loop_sample": int(len(sample)),
+            "loop_sample": len(sample),
             "batched_predict_s": common.summary(t["batched_predict"]), "loop_predict_s": common.summary(t["loop_predict"]),
             "batched_hidden_s": common.summary(t["batched_hidden"]), "loop_hidden_s": common.summary(t["loop_hidden"]),
             "predict_speedup": common.median(common.paired_ratios(t["loop_predict"], t["batched_predict"])),

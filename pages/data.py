@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 from typing import Any
 
 import pandas as pd
@@ -15,6 +14,7 @@ import streamlit as st
 from rnnlab.errors import DataError, RnnlabError
 from ui import charts, state
 from ui.common import (
+    csv_column_names,
     current_dataset,
     dataset_catalogue,
     ensure_entry_script,
@@ -47,17 +47,6 @@ def _use(ds: Any, spec: dict[str, Any]) -> None:
     saved = state.peek_config()  # none yet on a first visit: created after the chart (torch import)
     if saved is not None:
         state.set_config(saved.replace(dataset=ds.name, target=ds.target, features=[], time_col=spec.get("time_col")))
-
-
-def _csv_columns(raw: bytes) -> list[str]:
-    """Header names of an uploaded CSV, for the time-column choice (best effort)."""
-    try:
-        compression = "gzip" if raw[:2] == b"\x1f\x8b" else None
-        head = pd.read_csv(io.BytesIO(raw), nrows=0, sep=None, engine="python", compression=compression,
-                           encoding_errors="replace")
-        return [str(c) for c in head.columns]
-    except Exception:  # noqa: BLE001 - the loader reports real problems with a proper message
-        return []
 
 
 # ----------------------------------------------------------------------------- choose the source
@@ -99,7 +88,7 @@ elif source == "Upload CSV":
     up = st.file_uploader("CSV file (.csv, .tsv, .txt or gzip-compressed)", type=["csv", "tsv", "txt", "gz"],
                           key=K_CSV, help="Up to 50 MB. Separators , ; tab | and decimal commas are detected.")
     raw = up.getvalue() if up is not None else b""
-    options = [AUTO_TIME, *_csv_columns(raw)] if raw else [AUTO_TIME]
+    options = [AUTO_TIME, *csv_column_names(raw, up.name)] if up is not None and raw else [AUTO_TIME]
     if st.session_state.get(K_CSV_TIME) not in options:
         st.session_state[K_CSV_TIME] = AUTO_TIME
     time_choice = st.selectbox("Time column", options, key=K_CSV_TIME,

@@ -8,7 +8,6 @@ multi-step forecasts. Every number comes from :mod:`rnnlab.analysis`.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -234,9 +233,8 @@ def recursive_section(run: Any) -> None:
         st.dataframe(cmp.per_step[cols], hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(c.replace("_", " "), format="%.4g")
                                     for c in cols if c != "step"})
-    how = re.sub(r"^\s*recursive\s*:\s*", "", cmp.reason, flags=re.IGNORECASE).rstrip(". ")
     st.caption("Direct: the model's head predicts every step at once (how it was trained). Recursive: "
-               f"{how}. Recursive errors compound from step to step; direct ones do not, but each step "
+               f"{cmp.reason.rstrip('. ')}. Recursive errors compound from step to step; direct ones do not, but each step "
                "has its own output to learn.")
 
 

@@ -54,10 +54,8 @@ def _short_labels(runs: list[Any]) -> dict[str, str]:
     same_data = len({(r.dataset.name, r.config.target) for r in runs}) == 1
     out = {}
     for r in runs:
-        c = r.config
-        created = str(r.meta.get("created", ""))[11:19] or r.id[:6]
-        data = "" if same_data else f" · {r.dataset.name}/{c.target}"
-        out[r.id] = f"{c.cell} h{c.hidden_size}×{c.num_layers}{data} · {created}"
+        data = "" if same_data else f" · {r.data_words}"
+        out[r.id] = f"{r.model_words}{data} · {r.time_words}"
     if len(set(out.values())) < len(out):  # same settings and second: add the id
         out = {rid: f"{name} · {rid[:6]}" for rid, name in out.items()}
     return out
@@ -87,8 +85,8 @@ def _build_exports(run: Any) -> None:
 
 def _import(upload: Any) -> None:
     """Load an uploaded run zip once per upload; errors stay visible while the file is there."""
-    from rnnlab.errors import RnnlabError
     from rnnlab.archive import load_run_archive
+    from rnnlab.errors import RnnlabError
 
     if state.upload_seen(upload.file_id):
         err = st.session_state.get(K_UPLOAD_ERROR)

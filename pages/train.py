@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnnlab.settings import RunConfig
+from rnnlab.settings import RunConfig, specs_for
 from ui import charts, state
 from ui.common import (
     current_dataset,
@@ -18,6 +18,7 @@ from ui.common import (
     warm_up_training,
     window_summary,
 )
+from ui.settings_widgets import setting_input
 
 DEFAULTS = RunConfig()
 P = "train."  # widget key prefix
@@ -26,13 +27,8 @@ HEARTBEAT_TIMEOUT = 90.0  # s without a redraw from this session -> the job stop
 LIVE_REFRESH = 1.0  # s between redraws of the live progress line and charts (the charts are Vega-Lite
 # dicts filled into templates built once: a few ms per redraw, see ui.charts.live_training)
 
-CELLS = {"rnn": "Vanilla RNN", "lstm": "LSTM", "gru": "GRU"}
-SCALINGS = {"standard": "standard (z-score)", "minmax": "min-max [0, 1]", "none": "none"}
-TRANSFORMS = ("auto", "level", "diff", "log_return")
-# widget-backed RunConfig fields (everything else comes from the Data page or stays default)
-FIELDS = ("cell", "hidden_size", "num_layers", "dropout", "bidirectional", "nonlinearity", "seq_len", "horizon",
-          "scaling", "transform", "season", "train_frac", "val_frac", "batch_size", "lr", "epochs", "patience",
-          "seed", "optimizer", "lr_schedule", "weight_decay", "grad_clip")
+# widget-backed settings: every setting of the task outside the "data" group (those come from the Data page)
+FIELDS = tuple(s.name for s in specs_for(DEFAULTS.task) if s.group != "data")
 
 
 def _init_keys(cfg: RunConfig) -> None:
@@ -158,57 +154,36 @@ with guard("checking the data"):
 col_model, col_data, col_train = st.columns(3, gap="large")
 with col_model:
     st.markdown("##### Model")
-    st.segmented_control("Cell", list(CELLS), format_func=CELLS.get, key=P + "cell", required=True,
-                         persist_state="session", help="Vanilla RNN, LSTM (input/forget/output gates) or GRU")
-    st.number_input("Hidden size", 1, 1024, step=8, key=P + "hidden_size", persist_state="session",
-                    help="Units per layer (and direction)")
-    st.number_input("Layers", 1, 8, step=1, key=P + "num_layers", persist_state="session")
-    st.slider("Dropout", 0.0, 0.8, step=0.05, key=P + "dropout", persist_state="session",
-              disabled=st.session_state[P + "num_layers"] <= 1, help="Between stacked layers (needs 2+ layers)")
-    st.toggle("Bidirectional", key=P + "bidirectional", persist_state="session",
-              help="Read each input window forwards and backwards")
+    setting_input("cell", P + "cell", segmented=True, help="Vanilla RNN, LSTM (input/forget/output gates) or GRU")
+    setting_input("hidden_size", P + "hidden_size")
+    setting_input("num_layers", P + "num_layers")
+    setting_input("dropout", P + "dropout", slider=True, disabled=st.session_state[P + "num_layers"] <= 1)
+    setting_input("bidirectional", P + "bidirectional")
 with col_data:
     st.markdown("##### Windows and preprocessing")
-    st.number_input("Input steps (seq_len)", 2, 2000, step=1, key=P + "seq_len", persist_state="session",
-                    placeholder=f"auto: {auto['seq_len']}" if auto else "auto",
-                    help="Past steps the model reads. Leave empty for the automatic choice by frequency.")
-    st.number_input("Horizon (steps predicted)", 1, 1000, step=1, key=P + "horizon", persist_state="session",
-                    placeholder=f"auto: {auto['horizon']}" if auto else "auto",
-                    help="Future steps predicted at once. Leave empty for the automatic choice.")
-    st.selectbox("Scaling", list(SCALINGS), format_func=SCALINGS.get, key=P + "scaling", persist_state="session",
-                 help="Statistics from the training span only")
-    st.selectbox("Target transform", TRANSFORMS, key=P + "transform", persist_state="session",
-                 format_func=lambda t: f"auto → {auto['transform']}" if t == "auto" and auto else t,
-                 help="auto: ADF and KPSS stationarity tests on the training span; levels only when both say stationary")
+    setting_input("seq_len", P + "seq_len", placeholder=f"auto: {auto['seq_len']}" if auto else None,
+                  help="Past steps the model reads. Leave empty for the automatic choice by frequency.")
+    setting_input("horizon", P + "horizon", placeholder=f"auto: {auto['horizon']}" if auto else None,
+                  help="Future steps predicted at once. Leave empty for the automatic choice.")
+    setting_input("scaling", P + "scaling")
+    setting_input("transform", P + "transform",
+                  format_func=lambda t: f"auto → {auto['transform']}" if t == "auto" and auto else t)
     if auto and st.session_state[P + "transform"] == "auto":
         st.caption(f"Auto: **{transform_words(auto['transform'])}**. {auto['reason']}")
 with col_train:
     st.markdown("##### Training")
-    st.number_input("Batch size", 1, 4096, step=16, key=P + "batch_size", persist_state="session")
-    st.number_input("Learning rate", 1e-5, 1.0, step=5e-4, format="%.5f", key=P + "lr", persist_state="session",
-                    help="Adam step size; 1e-3 to 1e-2 suits most series")
-    st.number_input("Max epochs", 1, 2000, step=10, key=P + "epochs", persist_state="session")
-    st.number_input("Early-stopping patience", 0, 500, step=1, key=P + "patience", persist_state="session",
-                    help="Epochs without validation improvement before stopping (0 = never stop early)")
-    st.number_input("Seed", 0, 2**31 - 1, step=1, key=P + "seed", persist_state="session",
-                    help="Same settings + seed give the same metrics")
+    for name in ("batch_size", "lr", "epochs", "patience", "seed"):
+        setting_input(name, P + name)
 
 with st.expander("Advanced settings"):
     a1, a2, a3 = st.columns(3, gap="large")
-    a1.slider("Training share", 0.3, 0.9, step=0.05, key=P + "train_frac", persist_state="session")
-    a1.slider("Validation share", 0.05, 0.4, step=0.05, key=P + "val_frac", persist_state="session",
-              help="The rest is the untouched test span")
-    a2.selectbox("Optimizer", ["adam", "adamw"], key=P + "optimizer", persist_state="session")
-    a2.selectbox("Learning-rate schedule", ["plateau", "cosine", "none"], key=P + "lr_schedule",
-                 persist_state="session")
-    a2.number_input("Weight decay", 0.0, 0.99, step=1e-4, format="%.4f", key=P + "weight_decay",
-                    persist_state="session")
-    a3.number_input("Gradient clipping (max norm, 0 = off)", 0.0, 100.0, step=0.5, key=P + "grad_clip",
-                    persist_state="session")
-    a3.selectbox("RNN activation (vanilla RNN only)", ["tanh", "relu"], key=P + "nonlinearity",
-                 persist_state="session", disabled=st.session_state[P + "cell"] != "rnn")
-    a3.number_input("Season length for the seasonal-naive baseline", 1, 10_000, step=1, key=P + "season",
-                    persist_state="session", placeholder=f"auto: {auto['season']}" if auto else "auto")
+    setting_input("train_frac", P + "train_frac", a1, slider=True)
+    setting_input("val_frac", P + "val_frac", a1, slider=True, help="The rest is the untouched test span")
+    for name in ("optimizer", "lr_schedule", "weight_decay"):
+        setting_input(name, P + name, a2)
+    setting_input("grad_clip", P + "grad_clip", a3)
+    setting_input("nonlinearity", P + "nonlinearity", a3, disabled=st.session_state[P + "cell"] != "rnn")
+    setting_input("season", P + "season", a3, placeholder=f"auto: {auto['season']}" if auto else None)
 
 cfg = base.replace(target=target, features=feats, **{f: st.session_state[P + f] for f in FIELDS})
 state.set_config(cfg)
@@ -230,11 +205,11 @@ start = b1.button("Train", type="primary", icon=":material/play_arrow:", disable
 # Stop lives in the page body (a full rerun), not in the auto-refreshing fragment, where a
 # click landing during a refresh could be lost.
 stop_job = state.get_job() if running else None
-if b2.button("Stop", key=P + "stop", icon=":material/stop_circle:", width="stretch",
-             disabled=stop_job is None or stop_job.stop_event.is_set(),
-             help="Stop after the current batch and keep the best weights so far"):
-    if stop_job is not None:
-        stop_job.stop()
+stop_clicked = b2.button("Stop", key=P + "stop", icon=":material/stop_circle:", width="stretch",
+                         disabled=stop_job is None or stop_job.stop_event.is_set(),
+                         help="Stop after the current batch and keep the best weights so far")
+if stop_clicked and stop_job is not None:
+    stop_job.stop()
 b3.button("Reset to defaults", on_click=_reset, disabled=running, width="stretch")
 
 if start and not running:

@@ -21,11 +21,11 @@ __version__ = "0.1.0"
 apply_malloc_tuning()
 
 __all__ = [
-    "__version__",
-    "RnnlabError",
-    "DataError",
     "ConfigError",
-    "TrainingError",
-    "RunError",
+    "DataError",
     "ExportError",
+    "RnnlabError",
+    "RunError",
+    "TrainingError",
+    "__version__",
 ]

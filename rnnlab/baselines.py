@@ -15,6 +15,7 @@ import numpy as np
 
 from rnnlab.errors import ConfigError
 
+
 def naive_forecast(base: np.ndarray, horizon: int) -> np.ndarray:
     """Persistence: ``(n, horizon)`` copies of each window's last value."""
     return np.repeat(np.asarray(base, dtype=np.float64)[:, None], horizon, axis=1)
@@ -43,7 +44,7 @@ class LinearAR:
     alpha: float = 1e-3  # ridge penalty relative to the mean diagonal of X'X
     coef_: np.ndarray | None = None
 
-    def fit(self, X: np.ndarray, Y: np.ndarray) -> "LinearAR":
+    def fit(self, X: np.ndarray, Y: np.ndarray) -> LinearAR:
         A = np.hstack([X.reshape(len(X), -1).astype(np.float64), np.ones((len(X), 1))])
         Yd = Y.astype(np.float64)
         gram = A.T @ A
@@ -62,7 +63,7 @@ class LinearAR:
         return {"alpha": self.alpha, "coef_": None if self.coef_ is None else self.coef_.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "LinearAR":
+    def from_dict(cls, d: dict[str, Any]) -> LinearAR:
         obj = cls(alpha=float(d.get("alpha", 1e-3)))
         if d.get("coef_") is not None:
             obj.coef_ = np.asarray(d["coef_"], dtype=np.float64)

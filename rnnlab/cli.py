@@ -13,8 +13,9 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, NoReturn
 
 from rnnlab.errors import RnnlabError
 from rnnlab.settings import GROUPS, SPECS, RunConfig, SettingSpec

@@ -11,12 +11,12 @@ Messages name the offending value and the rule, e.g.
 from __future__ import annotations
 
 __all__ = [
-    "RnnlabError",
-    "DataError",
     "ConfigError",
-    "TrainingError",
-    "RunError",
+    "DataError",
     "ExportError",
+    "RnnlabError",
+    "RunError",
+    "TrainingError",
 ]
 
 

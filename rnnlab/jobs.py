@@ -25,10 +25,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
-
+from typing import Any
 
 from torch import nn
 
@@ -113,7 +113,7 @@ class TrainingJob:
         self.save_error: str = ""
 
     # ------------------------------------------------------------------ control
-    def start(self) -> "TrainingJob":
+    def start(self) -> TrainingJob:
         if self._thread is not None:
             return self
         self._t0 = time.monotonic()
@@ -144,11 +144,11 @@ class TrainingJob:
 
     # ------------------------------------------------------------------ worker
     def _callback(self, ev: TrainEvent) -> None:
-        if self.heartbeat_timeout is not None and time.monotonic() - self._last_touch > self.heartbeat_timeout:
-            if not self.stop_event.is_set():
-                log.info("training job abandoned (no heartbeat for %.0f s); stopping", self.heartbeat_timeout)
-                self._message = "the page that started this job went away; stopped and kept the best weights"
-                self.stop_event.set()
+        abandoned = self.heartbeat_timeout is not None and time.monotonic() - self._last_touch > self.heartbeat_timeout
+        if abandoned and not self.stop_event.is_set():
+            log.info("training job abandoned (no heartbeat for %.0f s); stopping", self.heartbeat_timeout)
+            self._message = "the page that started this job went away; stopped and kept the best weights"
+            self.stop_event.set()
         with self._lock:
             self._last = ev
             if ev.kind == "batch":

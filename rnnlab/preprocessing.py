@@ -35,7 +35,6 @@ from rnnlab.settings import SCALINGS, TRANSFORMS
 from rnnlab.stationarity import choose_transform
 
 
-
 # ----------------------------------------------------------------------------- splits
 @dataclass(frozen=True)
 class Split:
@@ -183,7 +182,7 @@ class Preprocessor:
         return self.offset + self.seq_len - 1
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, frame: pd.DataFrame, train_end: int) -> "Preprocessor":
+    def fit(self, frame: pd.DataFrame, train_end: int) -> Preprocessor:
         """Resolve the transform and fit scaling on ``frame.iloc[:train_end]`` only."""
         missing = [c for c in self.columns if c not in frame.columns]
         if missing:
@@ -345,7 +344,7 @@ class Preprocessor:
         }
 
     @classmethod
-    def from_dict(cls, state: dict[str, Any]) -> "Preprocessor":
+    def from_dict(cls, state: dict[str, Any]) -> Preprocessor:
         try:
             pre = cls(
                 target=str(state["target"]),

@@ -9,6 +9,7 @@ import numpy as np
 
 from rnnlab.errors import DataError
 
+
 @dataclass(frozen=True)
 class ADFResult:
     statistic: float  # t-statistic of the lagged level in the ADF regression

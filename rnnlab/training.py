@@ -30,9 +30,10 @@ import copy
 import math
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterator, Literal, Protocol, Sequence
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import torch

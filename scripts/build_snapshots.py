@@ -19,8 +19,8 @@ import hashlib
 import importlib.metadata as md
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -29,7 +29,6 @@ sys.path.insert(0, str(ROOT))
 
 from rnnlab.calendar import regular_freq  # noqa: E402  (after the path tweak)
 from rnnlab.data.builtin import BUILTINS  # noqa: E402
-
 
 # -----------------------------------------------------------------------------
 # one builder per dataset: returns a frame indexed by time with lower_snake columns

@@ -9,13 +9,13 @@ import pytest
 import torch
 from torch import nn
 
-from rnnlab.tasks import forecast
 from rnnlab import analysis as A
 from rnnlab import pipeline
-from rnnlab.settings import RunConfig
 from rnnlab.errors import ConfigError, DataError
-from tests.helpers import make_forecaster
+from rnnlab.settings import RunConfig
+from rnnlab.tasks import forecast
 from tests.conftest import make_dataset
+from tests.helpers import make_forecaster
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -146,7 +146,8 @@ def runs() -> dict[str, forecast.ForecastRun]:
     base = {"dataset": "synthetic", "seq_len": 12, "horizon": 3, "hidden_size": 8, "num_layers": 1, "epochs": 2, "batch_size": 64,
                 "patience": 0, "lr": 5e-3}
     return {
-        "lstm": pipeline.fit(make_dataset(sine, "sine"), RunConfig(cell="lstm", transform="level", num_layers=2, **{k: v for k, v in base.items() if k != "num_layers"})),
+        "lstm": pipeline.fit(make_dataset(sine, "sine"), RunConfig(cell="lstm", transform="level",
+                                                                   **{**base, "num_layers": 2})),
         "gru": pipeline.fit(make_dataset(walk, "walk"), RunConfig(cell="gru", transform="diff", bidirectional=True, **base)),
         "rnn": pipeline.fit(make_dataset(walk, "walk", extra={"x": extra}),
                             RunConfig(cell="rnn", transform="log_return", features=["x"], **base)),

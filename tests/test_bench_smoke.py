@@ -8,6 +8,8 @@ import pytest
 
 from bench import accuracy, darts_peer, live, malloc, memory, predict, speed
 
+pytestmark = pytest.mark.slow  # each runs a benchmark end to end, in seconds
+
 
 def _load(out, name: str, benchmark: str | None = None) -> dict:
     doc = json.loads((out / f"{name}.json").read_text())

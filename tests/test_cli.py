@@ -44,6 +44,7 @@ def test_train_writes_metrics_in_the_documented_layout(trained_run):
     assert {"mae", "rmse", "mase", "mape", "smape", "directional_accuracy", "r2"} <= set(metrics["test"]["model"])
 
 
+@pytest.mark.slow
 def test_predict_and_export(trained_run, tmp_path):
     out = tmp_path / "pred.csv"
     proc = run_cli("predict", "--run", str(trained_run), "--data", "seattle-weather", "--out", str(out))

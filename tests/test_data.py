@@ -543,8 +543,33 @@ def test_yfinance_offline_falls_back_to_cache(monkeypatch: pytest.MonkeyPatch, t
     cached = fetch_yfinance("MSFT", cache_dir=tmp_path)
     assert cached.fingerprint() == online.fingerprint()
     assert has_warning(cached, r"live download failed.*cached copy from \d{4}-\d\d-\d\d")
-    with pytest.raises(DataError, match=r"could not download 'IBM'.*offline.*sp500"):
+    with pytest.raises(DataError, match=r"could not download .IBM.*no network connection.*sp500"):
         fetch_yfinance("IBM", cache_dir=tmp_path)
+
+
+def test_offline_yahoo_in_the_cli_is_one_plain_line(monkeypatch, tmp_path, capsys) -> None:
+    """Bug: offline, yfinance's own log lines (with raw curl text) reached stderr before the CLI's
+    error. Now only the CLI's one line, in plain words."""
+    import logging
+
+    from rnnlab.cli import main
+
+    def offline():
+        logging.getLogger("yfinance").error("Failed to get ticker 'AAPL' reason: curl: (6) Could not resolve host")
+        raise ConnectionError("Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com. "
+                              "See https://curl.se/libcurl/c/libcurl-errors.html")
+
+    _fake_yfinance(monkeypatch, offline)
+    monkeypatch.setenv("RNNLAB_CACHE_DIR", str(tmp_path))
+    handler = logging.StreamHandler(sys.stderr)  # what yfinance installs on import
+    logging.getLogger("yfinance").addHandler(handler)
+    try:
+        assert main(["train", "--data", "yf:AAPL", "--out", str(tmp_path / "run")]) == 2
+    finally:
+        logging.getLogger("yfinance").removeHandler(handler)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: could not download 'AAPL'")
+    assert "no network connection" in err[0] and "curl" not in err[0] and "http" not in err[0]
 
 
 def test_yfinance_env_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -703,3 +728,16 @@ def test_number_reading_small_and_large_paths_agree(monkeypatch: pytest.MonkeyPa
     assert got["1.234,5"][1] == 1234.5 and got["1 234,5"][1] == 1234.5 and got["1'234.5"][0] == 1234.5
     assert got["1.234"] == (1.234, 1234.0) and got["$1,234"][0] == 1234.0 and got["-€5"] == (-5.0, -5.0)
     assert all(np.isnan(got[c]).all() for c in ("x", "e5", ".", "2020-01-01", "1.2.3", "0x1F", "١٢"))
+
+
+def test_column_names_are_the_loaders_names_for_a_blank_header_cell():
+    """Bug: the Data page re-parsed the header with pandas and offered 'Unnamed: 0' for a blank
+    header cell, which the loader calls 'column_1'; choosing it failed. The picker now asks the loader."""
+    from rnnlab.data import column_names
+
+    rows = [f"2021-01-{d:02d},{d}.5" for d in range(1, 21)]
+    blob = ("," + "value\n" + "\n".join(rows)).encode()
+    names = column_names(blob, name="blank.csv")
+    assert names[1] == "value" and names[0] != "Unnamed: 0"
+    ds = load_csv(blob, name="blank.csv", time_col=names[0])  # every offered name loads
+    assert list(ds.frame.columns) == ["value"] and len(ds.frame) == 20

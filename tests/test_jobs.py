@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from rnnlab.settings import RunConfig
 from rnnlab.errors import ConfigError
 from rnnlab.jobs import TrainingJob
+from rnnlab.settings import RunConfig
 
 
 def wait(job: TrainingJob, timeout: float = 60) -> None:

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from rnnlab import pipeline
-from rnnlab.settings import RunConfig
-from rnnlab.data import load_dataset
 from rnnlab.calendar import calendar_freq, future_index, is_business_daily
+from rnnlab.data import load_dataset
 from rnnlab.errors import ConfigError
+from rnnlab.settings import RunConfig
 
 
 def test_windows_of_each_span_keep_targets_inside_the_span(sine_dataset, tiny_config):
@@ -90,6 +90,7 @@ def test_batch_size_larger_than_the_data_is_clamped_with_a_warning(sine_dataset,
     assert any("batch_size=50000" in w for w in prep.warnings)
 
 
+@pytest.mark.slow
 def test_seattle_weather_lstm_beats_naive_at_horizon_7():
     """The README's promise: the default LSTM on seattle-weather beats persistence at step 7."""
     run = pipeline.fit(load_dataset("seattle-weather"), RunConfig(target="temp_max", cell="lstm"))
@@ -126,3 +127,15 @@ def test_trading_day_series_forecast_on_business_days_with_a_weekly_season(tiny_
     assert list(times) == list(pd.bdate_range(idx[-1], periods=8)[1:])
     friday = idx[idx.day_of_week == 4][-1]
     assert future_index(idx[idx <= friday], 2)[0] == friday + pd.Timedelta(days=3)  # Monday
+
+
+def test_run_labels_come_from_the_run_not_from_slicing_strings(sine_dataset, tiny_config):
+    """Bug: the Runs page rebuilt Run.label by slicing the timestamp string. The run says its parts."""
+    run = pipeline.fit(sine_dataset, tiny_config)
+    created = run.created
+    assert created is not None and run.time_words == created.strftime("%H:%M:%S")
+    assert run.label == f"lstm h16x1 · sine/y · {run.time_words}"
+    run.meta["name"] = "my baseline"
+    assert run.label.endswith("· my baseline")
+    run.meta["created"] = "not a time"
+    assert run.created is None and run.time_words == run.id[:6]

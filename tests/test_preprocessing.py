@@ -86,7 +86,7 @@ def test_column_kinds_are_chosen_from_training_rows_only():
     x = 50 + np.cumsum(rng.standard_normal(200)) * 0.1
     x_neg = x.copy()
     x_neg[180] = -1.0  # in the test span only
-    fit = lambda xs: Preprocessor("y", ["x"], transform="log_return", seq_len=5, horizon=1).fit(frame_of(y, x=xs), 140)  # noqa: E731
+    fit = lambda xs: Preprocessor("y", ["x"], transform="log_return", seq_len=5, horizon=1).fit(frame_of(y, x=xs), 140)
     assert fit(x).to_dict() == fit(x_neg).to_dict()
     assert fit(x).column_kinds_ == ["log_return", "log_return"]
     with pytest.raises(DataError, match=r"'x' has a value <= 0 \(-1 at row 180\).*transform='diff'"):

@@ -21,17 +21,17 @@ import safetensors.torch
 import torch
 from safetensors import SafetensorError
 
-from rnnlab.tasks import forecast
 from rnnlab import pipeline
 from rnnlab.cli import main
-from rnnlab.settings import RunConfig
 from rnnlab.data import MAX_CSV_BYTES, load_csv
 from rnnlab.errors import ConfigError, DataError, RunError
 from rnnlab.jobs import TrainingJob
 from rnnlab.models import ModelShape, RNNForecaster, build_model
-from tests.helpers import make_forecaster
 from rnnlab.runs import load_run, save_run
+from rnnlab.settings import RunConfig
+from rnnlab.tasks import forecast
 from rnnlab.training import TensorPairs, Trainer
+from tests.helpers import make_forecaster
 
 BIG = 200 * 2**20  # the "200 MB file"
 

@@ -11,19 +11,19 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab.tasks import forecast
 from rnnlab import pipeline
-from rnnlab.errors import RunError
 from rnnlab.archive import load_run_archive, unzip_run, zip_run
+from rnnlab.errors import RunError
 from rnnlab.runs import load_run, required_files, save_run
+from rnnlab.tasks import forecast
 
 REQUIRED_FILES = required_files("forecast")
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from tests.conftest import make_dataset
     from rnnlab.settings import RunConfig
+    from tests.conftest import make_dataset
 
     rng = np.random.default_rng(0)
     t = np.arange(400)

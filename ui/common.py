@@ -5,7 +5,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import streamlit as st
 
@@ -22,7 +23,7 @@ def guard(action: str = "") -> Iterator[None]:
         yield
     except RnnlabError as exc:
         st.error(f"{action + ': ' if action else ''}{exc}")
-    except Exception as exc:  # noqa: BLE001 - a bug: keep the page alive, log the traceback
+    except Exception as exc:
         log.exception("unexpected error%s", f" while {action}" if action else "")
         st.error(f"Unexpected error{' while ' + action if action else ''}: {type(exc).__name__}: {exc}. "
                  "Details are in the server log; your data, settings and runs are unchanged.")
@@ -89,6 +90,19 @@ def load_csv_bytes(raw: bytes, name: str, time_col: str | None = None) -> Any:
     from rnnlab.data import load_csv
 
     return load_csv(raw, name=name, time_col=time_col)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def csv_column_names(raw: bytes, name: str) -> list[str]:
+    """The names the loader gives the CSV's columns (never a second parser's guess); [] when the
+    file cannot be read (loading it then says why)."""
+    from rnnlab.data import column_names
+    from rnnlab.errors import DataError
+
+    try:
+        return column_names(raw, name=name)
+    except DataError:
+        return []
 
 
 @st.cache_data(show_spinner="Downloading from Yahoo Finance…", ttl=3600, max_entries=16)
@@ -214,7 +228,7 @@ def warm_up_training() -> None:
             import rnnlab.jobs  # noqa: F401
 
             torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))])
-        except Exception:  # noqa: BLE001 - only a warm-up
+        except Exception:
             log.debug("training warm-up failed", exc_info=True)
 
     threading.Thread(target=work, name="rnnlab-warm-up", daemon=True).start()

@@ -47,7 +47,7 @@ def get_data_spec() -> dict[str, Any]:
 
 
 # ---- settings
-def get_config() -> "RunConfig":
+def get_config() -> RunConfig:
     if _CONFIG not in st.session_state:
         from rnnlab.settings import RunConfig
 
@@ -55,12 +55,12 @@ def get_config() -> "RunConfig":
     return st.session_state[_CONFIG]
 
 
-def peek_config() -> "RunConfig | None":
+def peek_config() -> RunConfig | None:
     """The session's settings if any were made yet (never creates them, never imports torch)."""
     return st.session_state.get(_CONFIG)
 
 
-def set_config(config: "RunConfig") -> None:
+def set_config(config: RunConfig) -> None:
     st.session_state[_CONFIG] = config
 
 

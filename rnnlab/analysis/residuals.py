@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rnnlab.errors import ConfigError
 from rnnlab.baselines import naive_forecast
+from rnnlab.errors import ConfigError
 from rnnlab.preprocessing import Windows
 from rnnlab.tasks.forecast import ForecastRun, predict_original
 
@@ -55,7 +55,8 @@ def _summary(err: np.ndarray, naive_err: np.ndarray | None = None) -> dict[str, 
         ne = naive_err[np.isfinite(naive_err)]
         out["naive_mae"] = float(np.mean(np.abs(ne))) if len(ne) else float("nan")
         out["naive_rmse"] = float(np.sqrt(np.mean(ne**2))) if len(ne) else float("nan")
-        out["skill_vs_naive"] = 1 - out["rmse"] / out["naive_rmse"] if out["naive_rmse"] and math.isfinite(out["naive_rmse"]) else float("nan")
+        usable = out["naive_rmse"] and math.isfinite(out["naive_rmse"])
+        out["skill_vs_naive"] = 1 - out["rmse"] / out["naive_rmse"] if usable else float("nan")
     return out
 
 

@@ -23,21 +23,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnlab.data.builtin import BUILTINS, DATA_DIR, list_datasets, load_builtin
-from rnnlab.data.csv_loader import MAX_CSV_BYTES, load_csv
+from rnnlab.data.csv_loader import MAX_CSV_BYTES, column_names, load_csv
 from rnnlab.data.dataset import MIN_ROWS, Dataset, DatasetInfo
 from rnnlab.data.yahoo import fetch_yfinance
 from rnnlab.errors import DataError
 
 __all__ = [
-    "Dataset",
-    "DatasetInfo",
+    "DATA_DIR",
     "MAX_CSV_BYTES",
     "MIN_ROWS",
-    "DATA_DIR",
+    "Dataset",
+    "DatasetInfo",
+    "fetch_yfinance",
     "list_datasets",
     "load_builtin",
     "load_csv",
-    "fetch_yfinance",
+    "column_names",
     "load_dataset",
 ]
 

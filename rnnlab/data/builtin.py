@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnlab.errors import DataError
 from rnnlab.calendar import calendar_freq, freq_words
 from rnnlab.data.dataset import Dataset, DatasetInfo
-
+from rnnlab.errors import DataError
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
@@ -144,7 +143,7 @@ def load_builtin(name: str) -> Dataset:
     return _copy_dataset(load_builtin_cached(name))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_builtin_cached(name: str) -> Dataset:
     spec = BUILTINS[name]
     path = DATA_DIR / spec.file

@@ -10,9 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnlab.errors import DataError
 from rnnlab.data.dataset import snake
-
+from rnnlab.errors import DataError
 
 # CSV parsing policy knobs (stated in error messages and warnings)
 MAX_JUNK_FRACTION = 0.10  # a column with more non-numeric cells than this is not numeric
@@ -210,10 +209,8 @@ def is_header_row(cells: list[str]) -> bool:
     if col.missing.any():
         return True
     numeric = ~np.isnan(col.us) | ~np.isnan(col.eu)
-    for c in np.array(filled, dtype=object)[~numeric]:
-        if _best_date_parse(np.array([c], dtype=object), by_name=False)[1] < 1.0:
-            return True
-    return False
+    return any(_best_date_parse(np.array([c], dtype=object), by_name=False)[1] < 1.0
+               for c in np.array(filled, dtype=object)[~numeric])
 
 
 _DATE_METHODS: tuple[dict[str, Any], ...] = (

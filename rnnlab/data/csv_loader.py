@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnlab.errors import DataError
 from rnnlab.data.csv_columns import MAX_JUNK_FRACTION, Column, find_time_column, is_header_row
 from rnnlab.data.dataset import MIN_ROWS, Dataset, finish_dataset
-
+from rnnlab.errors import DataError
 
 MAX_CSV_BYTES = 50 * 1024 * 1024  # stated upload/file size limit (compressed and decompressed)
 
@@ -218,21 +217,33 @@ def _unique_names(names: list[str]) -> list[str]:
     return out
 
 
+def column_names(source: Any, *, name: str | None = None, max_bytes: int = MAX_CSV_BYTES) -> list[str]:
+    """The column names :func:`load_csv` will use for this CSV (for a time-column picker): the
+    same reading, decoding, separator and header rules, on the first lines only."""
+    raw, default_name, _ = _read_source(source, max_bytes)
+    name = name or default_name
+    text = _decode(_maybe_gunzip(raw, max_bytes, name), [], name)
+    head = "\n".join(text.splitlines()[:200])
+    sep = _sniff_separator(head)
+    names, _ = _header(_read_table(head, sep, [], name), [], name)
+    return names
+
+
+def _header(cols: list[np.ndarray], notes: list[str], name: str) -> tuple[list[str], list[np.ndarray]]:
+    """The column names and the data cells: the first row when it is a header, else generated names."""
+    if not cols or len(cols[0]) == 0:
+        raise DataError(f"{name!r} is empty: a CSV needs a header and at least {MIN_ROWS} data rows")
+    first = [str(c[0]) for c in cols]
+    if is_header_row(first):
+        return _unique_names(first), [c[1:] for c in cols]
+    notes.append("first line looks like data, not a header; columns are named column_1, column_2, ...")
+    return [f"column_{i + 1}" for i in range(len(cols))], cols
+
+
 def _dataset_from_text(text: str, *, name: str, origin: str, time_col: str | None, notes: list[str]) -> Dataset:
     """The CSV pipeline after decoding: sniff, parse, header, time column, numbers, clean."""
     sep = _sniff_separator(text)
-    cols = _read_table(text, sep, notes, name)
-    if not cols or len(cols[0]) == 0:
-        raise DataError(f"{name!r} is empty: a CSV needs a header and at least {MIN_ROWS} data rows")
-
-    # header row (or generated names when the first row is already data)
-    first = [str(c[0]) for c in cols]
-    if is_header_row(first):
-        names = _unique_names(first)
-        cols = [c[1:] for c in cols]
-    else:
-        names = [f"column_{i + 1}" for i in range(len(cols))]
-        notes.append("first line looks like data, not a header; columns are named column_1, column_2, ...")
+    names, cols = _header(_read_table(text, sep, notes, name), notes, name)
     # rows that are entirely empty (e.g. ";;;") carry nothing
     keep = np.zeros(len(cols[0]), dtype=bool)
     for c in cols:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from rnnlab.errors import DataError
 from rnnlab.calendar import calendar_freq, irregular_note
-
+from rnnlab.errors import DataError
 
 MIN_ROWS = 10  # fewer rows than this cannot make even one train/validation window
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import os
 import re
 import threading
@@ -13,9 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from rnnlab.errors import DataError
 from rnnlab.data.dataset import MIN_ROWS, Dataset, finish_dataset, snake
-
+from rnnlab.errors import DataError
 
 _TICKER_RE = re.compile(r"^[A-Za-z0-9.^=\-]{1,24}$")
 
@@ -101,6 +101,9 @@ def _download_with_deadline(
     except ImportError as e:
         raise DataError("yfinance is not installed (pip install yfinance)") from e
 
+    # yfinance reports failures on its own loggers (stderr) as well as by raising: the raise is enough
+    for name in ("yfinance", "yfinance.utils", "peewee"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     box: dict[str, Any] = {}
 
     def work() -> None:
@@ -113,7 +116,7 @@ def _download_with_deadline(
                 if end is not None:
                     kw["end"] = end.strftime("%Y-%m-%d")
             box["frame"] = yf.Ticker(ticker).history(**kw)
-        except BaseException as e:  # noqa: BLE001 - reported to the caller as DataError
+        except BaseException as e:
             box["error"] = e
 
     worker = threading.Thread(target=work, name=f"yfinance-{ticker}", daemon=True)
@@ -122,14 +125,25 @@ def _download_with_deadline(
     if worker.is_alive():
         raise DataError(f"could not download {ticker!r} from Yahoo Finance (offline?): no answer within {timeout:g} s")
     if "error" in box:
-        err = box["error"]
-        raise DataError(
-            f"could not download {ticker!r} from Yahoo Finance (offline?): {type(err).__name__}: {str(err)[:200]}"
-        )
+        raise DataError(f"could not download {ticker!r} from Yahoo Finance: {_network_words(box['error'])}")
     frame = box.get("frame")
     if not isinstance(frame, pd.DataFrame) or frame.empty:
         raise DataError(f"could not download {ticker!r} from Yahoo Finance: no rows (unknown ticker or offline?)")
     return frame
+
+
+_OFFLINE_HINTS = ("could not resolve host", "dnserror", "name or service not known", "temporary failure in name",
+                  "failed to establish", "connection refused", "network is unreachable", "connecterror",
+                  "connectionerror", "timed out", "curl: (6)", "curl: (7)", "curl: (28)")
+
+
+def _network_words(err: BaseException) -> str:
+    """A download error in plain words: no network, or the library's first line without URLs."""
+    text = f"{type(err).__name__}: {err}"
+    if any(h in text.lower() for h in _OFFLINE_HINTS):
+        return "no network connection (the Yahoo Finance server could not be reached)"
+    first = re.sub(r"https?://\S+", "", str(err).splitlines()[0] if str(err) else type(err).__name__).strip()
+    return f"{type(err).__name__}: {first[:160]}"
 
 
 def _tidy_yfinance(raw: pd.DataFrame, ticker: str, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:

@@ -10,17 +10,14 @@ autouse fixture below keeps the flag in the state a running server is in.
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # apptools
-
-from apptools import DASHBOARD, RUN_TIMEOUT, TINY  # noqa: E402
+from tests.app.apptools import DASHBOARD, RUN_TIMEOUT, TINY
 
 
 @pytest.fixture(autouse=True)
@@ -49,8 +46,8 @@ def navigation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 def tiny_run() -> Any:
     """A real trained run on a small built-in series (shared: treat as read-only)."""
     from rnnlab import pipeline
-    from rnnlab.settings import RunConfig
     from rnnlab.data import load_dataset
+    from rnnlab.settings import RunConfig
 
     ds = load_dataset("stocks-monthly")
     return pipeline.fit(ds, RunConfig(dataset="stocks-monthly", **TINY))

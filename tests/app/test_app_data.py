@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from apptools import no_exception, open_app, texts
 from rnnlab.errors import DataError
+from tests.app.apptools import no_exception, open_app, texts
 
 
 def _ds(at):

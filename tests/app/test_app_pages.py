@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from apptools import no_exception, open_app, texts
+from tests.app.apptools import no_exception, open_app, texts
 
 PAGES = ["data", "train", "predictions", "runs"]
 
@@ -52,3 +52,25 @@ def test_close_to_naive_warning(app_with_run, tiny_run) -> None:
     at = app_with_run("predictions", run=run)
     no_exception(at)
     assert any("lagged copy" in t for t in texts(at.warning))
+
+
+def test_a_missing_page_file_is_reported_not_skipped(tmp_path) -> None:
+    """Bug: dashboard.py silently dropped a page whose script was missing. A copy of the app
+    without pages/errors.py says so on screen and still serves the other pages."""
+    import shutil
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.apptools import DASHBOARD, RUN_TIMEOUT
+    from ui.navigation import missing_pages
+
+    root = Path(DASHBOARD).parent
+    shutil.copy(DASHBOARD, tmp_path / "dashboard.py")
+    shutil.copytree(root / "pages", tmp_path / "pages")
+    (tmp_path / "pages" / "errors.py").unlink()
+    assert missing_pages(tmp_path) == ["pages/errors.py"] and missing_pages(root) == []
+    at = AppTest.from_file(str(tmp_path / "dashboard.py"), default_timeout=RUN_TIMEOUT).run()
+    no_exception(at)
+    assert any("pages/errors.py" in t and "missing" in t for t in texts(at.error))
+    assert at.title and at.title[0].value == "Data"

@@ -16,7 +16,7 @@ import pytest
 import safetensors.torch
 from safetensors import SafetensorError
 
-from apptools import TINY, click, no_exception, set_number, texts, wait_until
+from tests.app.apptools import TINY, click, no_exception, set_number, texts, wait_until
 
 
 def _csv(values: list[str]) -> bytes:

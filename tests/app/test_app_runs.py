@@ -7,7 +7,7 @@ import copy
 import tempfile
 from pathlib import Path
 
-from apptools import click, no_exception, open_app, texts
+from tests.app.apptools import click, no_exception, open_app, texts
 
 
 def _zip(run) -> bytes:

@@ -3,11 +3,11 @@ settings show st.error and keep the settings; navigating away does not kill the 
 
 from __future__ import annotations
 
-from apptools import TINY, click, no_exception, open_app, set_number, texts, wait_until
+from tests.app.apptools import TINY, click, no_exception, open_app, set_number, texts, wait_until
 
 
 def _job(at):
-    return at.session_state["rnnlab.job"] if "rnnlab.job" in at.session_state else None
+    return at.session_state["rnnlab.job"] if "rnnlab.job" in at.session_state else None  # noqa: SIM401 (no .get)
 
 
 def _choose_small_dataset(at) -> None:

@@ -4,17 +4,17 @@ with tiny trained runs (lstm, gru, multivariate), and a few widgets work."""
 from __future__ import annotations
 
 import pytest
-from apptools import (  # tests/app/apptools.py (put on sys.path by conftest)
+from streamlit.testing.v1 import AppTest
+
+from rnnlab import pipeline
+from rnnlab.data import load_dataset
+from rnnlab.settings import RunConfig
+from rnnlab.tasks import forecast
+from tests.app.apptools import (
     DASHBOARD,
     RUN_TIMEOUT,
     no_exception,
 )
-from streamlit.testing.v1 import AppTest
-
-from rnnlab.tasks import forecast
-from rnnlab import pipeline
-from rnnlab.settings import RunConfig
-from rnnlab.data import load_dataset
 from ui import state
 
 PAGES = ("hidden_states", "errors")

@@ -7,6 +7,7 @@ from ``playwright install``. The test is skipped (with the reason) when either i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -68,10 +69,8 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     try:
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait(timeout=15)
 
 

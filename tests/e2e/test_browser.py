@@ -25,11 +25,12 @@ CHROMIUM = Path("/usr/bin/chromium")  # Debian's; never `playwright install`
 
 pytestmark = [
     pytest.mark.e2e,
+    pytest.mark.slow,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not found (Debian: apt-get install chromium)"),
 ]
 pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-from playwright.sync_api import expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 SHOTS = ROOT / "docs" / "screenshots"
 MAX_PNG_BYTES = 500_000
@@ -77,7 +78,7 @@ def wait_charts(page: Any, minimum: int = 1, timeout: float = PAGE_TIMEOUT) -> i
 def page_text(page: Any, limit: int = 3000) -> str:
     try:
         return page.locator("[data-testid=stMain]").inner_text(timeout=5000)[:limit]
-    except Exception:  # noqa: BLE001 - diagnostics only
+    except Exception:
         return "<could not read the page>"
 
 

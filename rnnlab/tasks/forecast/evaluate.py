@@ -54,7 +54,7 @@ def evaluate(run: ForecastRun) -> ForecastRun:
         "test": test_table,
         "val": val_table,
         "per_step": {name: per_step_errors(w.y_true, f) for name, f in forecasts.items()},
-        "n_test_windows": int(len(w)),
+        "n_test_windows": len(w),
         "season": int(prep.season),
         "transform": prep.preprocessor.transform_,
         "transform_reason": prep.preprocessor.transform_reason_,
