@@ -38,8 +38,8 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from bench import common
+from rnnlab.settings import CELLS
 
-CELLS = ("rnn", "lstm", "gru")
 BASELINES = ("naive", "seasonal_naive", "linear")
 QUICK_STEPS = 120  # optimisation steps per run in --quick mode
 LABELS = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU", "naive": "naive", "seasonal_naive": "seasonal naive",

@@ -26,9 +26,11 @@ from ui.common import (
     transform_words,
     window_summary,
 )
+from ui.views import TASK_LABELS, available_tasks, view
 
 SOURCES = ["Built-in", "Upload CSV", "Yahoo Finance"]
 AUTO_TIME = "(auto-detect)"
+K_TASK = "data.task"
 K_SOURCE, K_BUILTIN, K_TARGET, K_FEATURES = "data.source", "data.builtin", "data.target", "data.features"
 K_CSV, K_CSV_TIME = "data.csv", "data.csv_time"
 K_TICKER, K_START, K_END = "data.ticker", "data.start", "data.end"
@@ -53,6 +55,17 @@ def _use(ds: Any, spec: dict[str, Any]) -> None:
 ensure_entry_script()
 
 st.title("Data")
+tasks = available_tasks()
+if len(tasks) > 1:
+    if st.session_state.get(K_TASK) not in tasks:
+        st.session_state[K_TASK] = state.get_task()
+    chosen = st.segmented_control("What to model", tasks, format_func=TASK_LABELS.get, key=K_TASK, required=True,
+                                  help="Each task keeps its own data and settings in this session")
+    if chosen != state.get_task():
+        state.set_task(chosen)
+if (task_view := view(state.get_task())) is not None:
+    task_view.data_page()
+    st.stop()
 st.caption("Pick a series to forecast. Built-in datasets work offline; a CSV needs a time column and numeric columns.")
 
 source = st.segmented_control("Source", SOURCES, default="Built-in", key=K_SOURCE, required=True,

@@ -17,6 +17,7 @@ import streamlit as st
 from ui import charts_internals as ci
 from ui.analysis_cache import cached
 from ui.common import ensure_entry_script, fmt, guard, need_run
+from ui.views import view
 from ui.widgets import run_selector
 
 P = "err."  # widget key prefix
@@ -246,6 +247,9 @@ st.caption("Where, when and why the model is wrong, on the test span (error = fo
 run = run_selector()
 if run is None:
     need_run()
+    st.stop()
+if (task_view := view(run.task)) is not None:  # another task draws its own page
+    task_view.errors_page(run)
     st.stop()
 
 from rnnlab import analysis as A

@@ -18,6 +18,7 @@ from ui import charts
 from ui import charts_internals as ci
 from ui.analysis_cache import cached, peek
 from ui.common import ensure_entry_script, fmt, guard, need_run
+from ui.views import view
 from ui.widgets import run_selector
 
 P = "hs."  # widget key prefix
@@ -256,6 +257,9 @@ st.caption("What the recurrent state encodes: its trajectory through time, singl
 run = run_selector()
 if run is None:
     need_run()
+    st.stop()
+if (task_view := view(run.task)) is not None:  # another task draws its own page
+    task_view.hidden_states_page(run)
     st.stop()
 
 from rnnlab import analysis as A

@@ -9,6 +9,7 @@ import streamlit as st
 
 from ui import charts
 from ui.common import ensure_entry_script, guard, need_run, transform_words
+from ui.views import view
 from ui.widgets import run_selector
 
 ensure_entry_script()
@@ -22,6 +23,9 @@ st.title("Predictions")
 run = run_selector()
 if run is None:
     need_run()
+    st.stop()
+if (task_view := view(run.task)) is not None:  # another task draws its own page
+    task_view.predictions_page(run)
     st.stop()
 
 from rnnlab.tasks.forecast import is_close_to_naive, metrics_table  # noqa: E402  (torch: only once a run exists)

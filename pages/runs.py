@@ -74,13 +74,12 @@ def _zip_bytes(run: Any) -> bytes:
 
 
 def _build_exports(run: Any) -> None:
-    from rnnlab.export import export_model
+    from rnnlab.export import export_run
 
     cache = state.export_cache()
-    check = run.prepared().test.X[:64]
     for fmt_name in FORMATS:
         if (run.id, fmt_name) not in cache:
-            cache[(run.id, fmt_name)] = export_model(run.model, run.config.seq_len, fmt_name, check=check)
+            cache[(run.id, fmt_name)] = export_run(run, fmt_name)
 
 
 def _import(upload: Any) -> None:

@@ -1,5 +1,6 @@
-"""Train: model and training settings (defaults = RunConfig defaults), a background
-training job with live progress, loss curves and validation forecast, and Stop."""
+"""Train: model and training settings (defaults: the task's RunConfig defaults), a background
+training job with live progress, loss curves and the task's live preview (forecasting: the
+validation forecast), and Stop. Another task's settings, preview and summary come from its view."""
 
 from __future__ import annotations
 
@@ -19,13 +20,16 @@ from ui.common import (
     window_summary,
 )
 from ui.settings_widgets import setting_input
+from ui.views import view
 
-DEFAULTS = RunConfig()
-P = "train."  # widget key prefix
+TASK = state.get_task()
+TASK_VIEW = view(TASK)  # None for forecasting, drawn here
+DEFAULTS = RunConfig.defaults(TASK)
+P = f"train.{TASK}." if TASK != "forecast" else "train."  # widget key prefix (one set of widgets per task)
 HEARTBEAT_TIMEOUT = 90.0  # s without a redraw from this session -> the job stops itself (hidden tabs
 # are throttled to about one timer per minute by browsers, so keep this above 60 s)
 LIVE_REFRESH = 1.0  # s between redraws of the live progress line and charts (the charts are Vega-Lite
-# dicts filled into templates built once: a few ms per redraw, see ui.charts.live_training)
+# dicts filled into templates built once, see ui.charts.live_training; bench.live measures the cost)
 
 # widget-backed settings: every setting of the task outside the "data" group (those come from the Data page)
 FIELDS = tuple(s.name for s in specs_for(DEFAULTS.task) if s.group != "data")
@@ -55,13 +59,17 @@ def _status_line(snap: Any) -> str:
 
 
 def _draw_charts(snap: Any, target: str) -> None:
-    loss, preview = charts.live_training(snap.history, snap.batch_losses, snap.preview,
+    forecast_preview = snap.preview if TASK_VIEW is None else None
+    loss, preview = charts.live_training(snap.history, snap.batch_losses, forecast_preview,
                                          best_epoch=snap.best_epoch or None, y_title=target, height=280)
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Loss** (train per batch and per epoch, validation per epoch)")
         st.vega_lite_chart(loss, width="stretch")
     with c2:
+        if TASK_VIEW is not None:
+            TASK_VIEW.live_preview(snap.preview)
+            return
         title = "**Validation forecast** (one step ahead, original units)"
         if snap.preview is not None:
             title += f" · epoch {snap.preview['epoch']}"
@@ -101,6 +109,10 @@ def final_panel(job: Any) -> None:
     (st.warning if diverged else st.success)(
         f"Training {verb} after {len(run.history)} epoch{'s' if len(run.history) != 1 else ''} "
         f"({run.train_info.get('seconds', snap.elapsed):.1f} s): {snap.message}")
+    if TASK_VIEW is not None:
+        TASK_VIEW.final_summary(run)
+        _draw_charts(snap, "")
+        return
     test = run.metrics.get("test", {})
     model, naive = test.get("model", {}), test.get("naive", {})
     m = st.columns(4)
@@ -127,6 +139,70 @@ def final_panel(job: Any) -> None:
     _draw_charts(snap, run.config.target or "")
 
 
+def forecast_settings(ds: Any, base: RunConfig) -> RunConfig:
+    """The forecasting settings: model, windows and training columns, the advanced expander, and
+    the same check the job runs (windows per span); returns the settings shown."""
+    target = base.target if base.target in ds.columns else ds.target
+    feats = [f for f in base.features if f in ds.columns and f != target]
+    st.caption(f"Dataset **{ds.name}** · target **{target}**"
+               + (f" · features {', '.join(feats)}" if feats else "")
+               + " — change them on the **Data** page. The defaults suit most series: press **Train**.")
+
+    # the automatic choices, for the placeholders (transform choice depends on the training span only)
+    auto = None
+    with guard("checking the data"):
+        auto = window_summary(ds, base.replace(target=target, features=feats, seq_len=None, horizon=None,
+                                               transform="auto", season=None))
+
+    col_model, col_data, col_train = st.columns(3, gap="large")
+    with col_model:
+        st.markdown("##### Model")
+        setting_input("cell", P + "cell", segmented=True, help="Vanilla RNN, LSTM (input/forget/output gates) or GRU")
+        setting_input("hidden_size", P + "hidden_size")
+        setting_input("num_layers", P + "num_layers")
+        setting_input("dropout", P + "dropout", slider=True, disabled=st.session_state[P + "num_layers"] <= 1)
+        setting_input("bidirectional", P + "bidirectional")
+    with col_data:
+        st.markdown("##### Windows and preprocessing")
+        setting_input("seq_len", P + "seq_len", placeholder=f"auto: {auto['seq_len']}" if auto else None,
+                      help="Past steps the model reads. Leave empty for the automatic choice by frequency.")
+        setting_input("horizon", P + "horizon", placeholder=f"auto: {auto['horizon']}" if auto else None,
+                      help="Future steps predicted at once. Leave empty for the automatic choice.")
+        setting_input("scaling", P + "scaling")
+        setting_input("transform", P + "transform",
+                      format_func=lambda t: f"auto → {auto['transform']}" if t == "auto" and auto else t)
+        if auto and st.session_state[P + "transform"] == "auto":
+            st.caption(f"Auto: **{transform_words(auto['transform'])}**. {auto['reason']}")
+    with col_train:
+        st.markdown("##### Training")
+        for name in ("batch_size", "lr", "epochs", "patience", "seed"):
+            setting_input(name, P + name)
+
+    with st.expander("Advanced settings"):
+        a1, a2, a3 = st.columns(3, gap="large")
+        setting_input("train_frac", P + "train_frac", a1, slider=True)
+        setting_input("val_frac", P + "val_frac", a1, slider=True, help="The rest is the untouched test span")
+        for name in ("optimizer", "lr_schedule", "weight_decay"):
+            setting_input(name, P + name, a2)
+        setting_input("grad_clip", P + "grad_clip", a3)
+        setting_input("nonlinearity", P + "nonlinearity", a3, disabled=st.session_state[P + "cell"] != "rnn")
+        setting_input("season", P + "season", a3, placeholder=f"auto: {auto['season']}" if auto else None)
+
+    cfg = base.replace(target=target, features=feats, **{f: st.session_state[P + f] for f in FIELDS})
+
+    # a settings check before Train: the same validation the job runs
+    check = None
+    with guard("checking the settings"):
+        check = window_summary(ds, cfg)
+    if check is not None:
+        st.caption(f"{check['spans'][0]['windows']:,} training, {check['spans'][1]['windows']:,} validation and "
+                   f"{check['spans'][2]['windows']:,} test windows of {check['seq_len']} → {check['horizon']} steps.")
+        for w in check["warnings"]:
+            if w not in ds.warnings:
+                st.caption(f":material/info: {w}")
+    return cfg
+
+
 ensure_entry_script()
 
 # ----------------------------------------------------------------------------- page
@@ -136,68 +212,13 @@ ds = current_dataset()
 if ds is None:
     st.stop()
 base = state.get_config()
-target = base.target if base.target in ds.columns else ds.target
-feats = [f for f in base.features if f in ds.columns and f != target]
-st.caption(f"Dataset **{ds.name}** · target **{target}**"
-           + (f" · features {', '.join(feats)}" if feats else "")
-           + " — change them on the **Data** page. The defaults suit most series: press **Train**.")
-
 _init_keys(base)
 running = state.job_running()
-
-# the automatic choices, for the placeholders (transform choice depends on the training span only)
-auto = None
-with guard("checking the data"):
-    auto = window_summary(ds, base.replace(target=target, features=feats, seq_len=None, horizon=None,
-                                           transform="auto", season=None))
-
-col_model, col_data, col_train = st.columns(3, gap="large")
-with col_model:
-    st.markdown("##### Model")
-    setting_input("cell", P + "cell", segmented=True, help="Vanilla RNN, LSTM (input/forget/output gates) or GRU")
-    setting_input("hidden_size", P + "hidden_size")
-    setting_input("num_layers", P + "num_layers")
-    setting_input("dropout", P + "dropout", slider=True, disabled=st.session_state[P + "num_layers"] <= 1)
-    setting_input("bidirectional", P + "bidirectional")
-with col_data:
-    st.markdown("##### Windows and preprocessing")
-    setting_input("seq_len", P + "seq_len", placeholder=f"auto: {auto['seq_len']}" if auto else None,
-                  help="Past steps the model reads. Leave empty for the automatic choice by frequency.")
-    setting_input("horizon", P + "horizon", placeholder=f"auto: {auto['horizon']}" if auto else None,
-                  help="Future steps predicted at once. Leave empty for the automatic choice.")
-    setting_input("scaling", P + "scaling")
-    setting_input("transform", P + "transform",
-                  format_func=lambda t: f"auto → {auto['transform']}" if t == "auto" and auto else t)
-    if auto and st.session_state[P + "transform"] == "auto":
-        st.caption(f"Auto: **{transform_words(auto['transform'])}**. {auto['reason']}")
-with col_train:
-    st.markdown("##### Training")
-    for name in ("batch_size", "lr", "epochs", "patience", "seed"):
-        setting_input(name, P + name)
-
-with st.expander("Advanced settings"):
-    a1, a2, a3 = st.columns(3, gap="large")
-    setting_input("train_frac", P + "train_frac", a1, slider=True)
-    setting_input("val_frac", P + "val_frac", a1, slider=True, help="The rest is the untouched test span")
-    for name in ("optimizer", "lr_schedule", "weight_decay"):
-        setting_input(name, P + name, a2)
-    setting_input("grad_clip", P + "grad_clip", a3)
-    setting_input("nonlinearity", P + "nonlinearity", a3, disabled=st.session_state[P + "cell"] != "rnn")
-    setting_input("season", P + "season", a3, placeholder=f"auto: {auto['season']}" if auto else None)
-
-cfg = base.replace(target=target, features=feats, **{f: st.session_state[P + f] for f in FIELDS})
+if TASK_VIEW is None:
+    cfg = forecast_settings(ds, base)
+else:  # another task draws its settings (from rnnlab.settings) and checks them the way its job will
+    cfg = TASK_VIEW.train_settings(P, base, ds)
 state.set_config(cfg)
-
-# a settings check before Train: the same validation the job runs
-check = None
-with guard("checking the settings"):
-    check = window_summary(ds, cfg)
-if check is not None:
-    st.caption(f"{check['spans'][0]['windows']:,} training, {check['spans'][1]['windows']:,} validation and "
-               f"{check['spans'][2]['windows']:,} test windows of {check['seq_len']} → {check['horizon']} steps.")
-    for w in check["warnings"]:
-        if w not in ds.warnings:
-            st.caption(f":material/info: {w}")
 
 b1, b2, b3, _ = st.columns([1, 1, 1, 3])
 start = b1.button("Train", type="primary", icon=":material/play_arrow:", disabled=running, width="stretch",

@@ -114,14 +114,14 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_datasets(args: argparse.Namespace) -> int:
-    from rnnlab.data import list_datasets
+    from rnnlab.tasks import REGISTRY
 
-    infos = list_datasets()
-    w = max(len(i.name) for i in infos)
-    for i in infos:
-        print(f"{i.name.ljust(w)}  series  {i.frequency:<18} {i.rows:>6} rows  target={i.target:<10} {i.description}")
-        print(f"{''.ljust(w)}  columns: {', '.join(i.columns)}")
-        print(f"{''.ljust(w)}  source: {i.source}; licence: {i.licence}")
+    entries = [(task, e) for task, t in REGISTRY.items() for e in t.catalogue()]
+    w = max(len(e.name) for _, e in entries)
+    for task, e in entries:
+        print(f"{e.name.ljust(w)}  {e.kind:<9} {e.size}  (--task {task})  {e.description}")
+        print(f"{''.ljust(w)}  {e.detail}")
+        print(f"{''.ljust(w)}  source: {e.source}; licence: {e.licence}")
     return 0
 
 
@@ -228,14 +228,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from rnnlab.export import SUFFIX, export_model
+    from rnnlab.export import SUFFIX, TOLERANCE, export_run
     from rnnlab.runs import load_run
 
     run = load_run(args.run)
     out = Path(args.out) if args.out else Path(args.run) / f"model{SUFFIX[args.format]}"
-    check = run.prepared().test.X[:64]
-    export_model(run.model, run.preprocessor.seq_len, args.format, out, check=check)
-    print(f"{args.format} model written to {out} (checked against torch on {len(check)} test windows, tolerance 1e-4)")
+    export_run(run, args.format, out)
+    print(f"{args.format} model written to {out} (checked against torch on the run's test inputs, "
+          f"tolerance {TOLERANCE:g})")
     return 0
 
 

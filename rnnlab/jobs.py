@@ -42,7 +42,6 @@ from rnnlab.training import TrainEvent
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("running", "done", "stopped", "failed")
 # Live validation previews run a forward pass over every validation window in the training
 # thread; they may take at most this share of its time (the wait after a preview is at least
 # (1 - share) / share times what the preview cost), whatever ``preview_interval`` says.

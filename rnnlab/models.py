@@ -7,7 +7,10 @@ second implementation.
 
 * :class:`RecurrentBackbone` reads the architecture settings of a
   :class:`~rnnlab.settings.RunConfig` (cell, hidden_size, num_layers, dropout, bidirectional,
-  nonlinearity) and the data-derived sizes of a :class:`ModelShape`.
+  nonlinearity) and the data-derived sizes of a :class:`ModelShape`: numeric frames go straight
+  into the recurrent layers, token ids through an embedding; :meth:`RecurrentBackbone.encode`
+  packs padded batches when it is given their lengths, so padding never reaches a state.
+* each head is a subclass registered in :data:`MODELS` under its ``ModelShape.head``.
 * :class:`RNNForecaster` adds a linear head that predicts all ``horizon`` steps at once
   (direct multi-step) from the state at the window's last step.
 """
@@ -15,33 +18,39 @@ second implementation.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnlab.errors import ConfigError
 from rnnlab.settings import RunConfig
-
-Head = Literal["forecast"]
-HEADS: tuple[str, ...] = ("forecast",)
 
 
 @dataclass(frozen=True)
 class ModelShape:
     """The sizes a model takes from its data (the settings give the rest)."""
 
-    head: str = "forecast"  # which head: "forecast" (horizon values)
-    input_size: int = 1  # channels per time step: transformed target + extra features
+    head: str = "forecast"  # which head (a key of MODELS): "forecast" predicts `output_size` steps
+    input_size: int = 1  # numeric channels per step (with token inputs: the embedding width)
     output_size: int = 1  # forecast: horizon
+    vocab_size: int = 0  # > 0: inputs are token ids (B, T) embedded from a vocabulary of this size
+    pad_index: int = 0  # token id of padding (its embedding stays zero and gets no gradient)
 
     def validate(self) -> ModelShape:
-        if self.head not in HEADS:
-            raise ConfigError(f"head={self.head!r} is not a model head; choose one of {', '.join(HEADS)}")
+        if self.head not in MODELS:
+            raise ConfigError(f"head={self.head!r} is not a model head; choose one of {', '.join(MODELS)}")
         for name in ("input_size", "output_size"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ConfigError(f"{name}={value!r} must be a positive integer")
+        for name in ("vocab_size", "pad_index"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{name}={value!r} must be a non-negative integer")
+        if self.vocab_size and self.pad_index >= self.vocab_size:
+            raise ConfigError(f"pad_index={self.pad_index} must be a token of the vocabulary of {self.vocab_size}")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,7 +60,7 @@ class ModelShape:
     def from_dict(cls, d: dict[str, Any]) -> ModelShape:
         if not isinstance(d, dict):
             raise ConfigError(f"the model shape must be a mapping, got {type(d).__name__}")
-        unknown = sorted(set(d) - {"head", "input_size", "output_size"})
+        unknown = sorted(set(d) - {"head", "input_size", "output_size", "vocab_size", "pad_index"})
         if unknown:
             raise ConfigError(f"unknown model shape field(s) {unknown}")
         return cls(**d).validate()
@@ -64,6 +73,9 @@ class RecurrentBackbone(nn.Module):
         super().__init__()
         self.config = config
         self.shape = shape.validate()
+        # token ids -> vectors of input_size (the padding token's vector is zero and never trained)
+        self.embedding = (nn.Embedding(shape.vocab_size, shape.input_size, padding_idx=shape.pad_index)
+                          if shape.vocab_size else None)
         kwargs: dict[str, Any] = dict(
             input_size=shape.input_size,
             hidden_size=config.hidden_size,
@@ -79,6 +91,20 @@ class RecurrentBackbone(nn.Module):
         else:
             self.rnn = nn.GRU(**kwargs)
         self.num_directions = 2 if config.bidirectional else 1
+
+    def encode(self, x: torch.Tensor, hidden: Any = None,
+               lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]:
+        """``x``: frames ``(B, T, F)`` or token ids ``(B, T)``; ``lengths (B,)``: valid steps of each
+        padded sequence (packed, so no state ever reads padding; steps past a length are zeros).
+        Returns ``(states (B, T, H * directions), hidden)``: the top layer at every step, and the
+        final hidden state of every layer (``(h, c)`` for an LSTM) to carry on from."""
+        inputs = self.embedding(x) if self.embedding is not None else x  # (B, T, F)
+        if lengths is None:
+            return self.rnn(inputs, hidden)
+        packed = pack_padded_sequence(inputs, lengths.to("cpu", torch.int64), batch_first=True, enforce_sorted=False)
+        out, hidden = self.rnn(packed, hidden)
+        states, _ = pad_packed_sequence(out, batch_first=True, total_length=inputs.shape[1])
+        return states, hidden
 
     @property
     def state_width(self) -> int:
@@ -110,7 +136,10 @@ class RNNForecaster(RecurrentBackbone):
         return self.head(self.summary(states)), states  # (B, horizon), (B, T, H*D)
 
 
-def build_model(config: RunConfig, shape: ModelShape) -> RNNForecaster:
+# head name -> model class (each a RecurrentBackbone with its head)
+MODELS: dict[str, type[RecurrentBackbone]] = {"forecast": RNNForecaster}
+
+
+def build_model(config: RunConfig, shape: ModelShape) -> RecurrentBackbone:
     """A freshly initialised model for ``shape.head`` (seed first: :func:`rnnlab.training.seeded`)."""
-    shape.validate()
-    return RNNForecaster(config, shape)
+    return MODELS[shape.validate().head](config, shape)

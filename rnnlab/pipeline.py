@@ -69,7 +69,7 @@ def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.E
     warnings = list(prep.warnings)
     if result.stop_reason == "diverged":
         warnings.append(result.message)
-    n_params = sum(p.numel() for p in model.parameters())
+    n_params = sum(p.numel() for p in model.parameters())  # any nn.Module a builder returns
     train_info = {"stop_reason": result.stop_reason, "message": result.message, "best_epoch": result.best_epoch,
                   "best_val_loss": result.best_val_loss, "seconds": result.seconds, "n_parameters": n_params,
                   "torch_threads": torch.get_num_threads()}

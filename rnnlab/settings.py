@@ -35,11 +35,8 @@ LRSchedule = Literal["plateau", "cosine", "none"]
 
 TASKS: tuple[str, ...] = get_args(Task)
 CELLS: tuple[str, ...] = get_args(Cell)
-NONLINEARITIES: tuple[str, ...] = get_args(Nonlinearity)
 SCALINGS: tuple[str, ...] = get_args(Scaling)
 TRANSFORMS: tuple[str, ...] = get_args(Transform)
-OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
-LR_SCHEDULES: tuple[str, ...] = get_args(LRSchedule)
 
 GROUPS = ("data", "windows", "model", "training")
 
@@ -47,12 +44,14 @@ GROUPS = ("data", "windows", "model", "training")
 def setting(default: Any, help: str, *, group: str, lo: float | None = None, hi: float | None = None,
             lo_open: bool = False, hi_open: bool = False, tasks: tuple[str, ...] = TASKS,
             aliases: tuple[str, ...] = (), label: str = "", labels: dict[str, str] | None = None,
-            step: float | None = None, why: str = "") -> Any:
+            step: float | None = None, why: str = "", per_task: dict[str, Any] | None = None) -> Any:
     """A dataclass field with its metadata. ``lo``/``hi``: inclusive bounds (``*_open``: exclusive);
     ``aliases``: extra CLI flags; ``label``: the widget label; ``labels``: words for each choice;
-    ``why``: the reason for the bounds, added to the error message."""
+    ``why``: the reason for the bounds, added to the error message; ``per_task``: a different
+    default for some tasks (:meth:`RunConfig.defaults`)."""
     meta = {"help": help, "group": group, "lo": lo, "hi": hi, "lo_open": lo_open, "hi_open": hi_open,
-            "tasks": tasks, "aliases": aliases, "label": label, "labels": labels or {}, "step": step, "why": why}
+            "tasks": tasks, "aliases": aliases, "label": label, "labels": labels or {}, "step": step, "why": why,
+            "per_task": dict(per_task or {})}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -120,6 +119,12 @@ class RunConfig:
                         hi=2**31 - 1, label="Seed")
 
     # ------------------------------------------------------------------ conversions
+    @classmethod
+    def defaults(cls, task: str = "forecast", **changes: Any) -> RunConfig:
+        """The default settings of ``task`` (a setting may default differently per task), with ``changes``."""
+        values = {s.name: s.per_task[task] for s in SPECS.values() if task in s.per_task}
+        return cls(**{**values, "task": task, **changes}).validate()
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
@@ -210,6 +215,7 @@ class SettingSpec:
     labels: dict[str, str] = field(default_factory=dict)
     step: float | None = None
     why: str = ""
+    per_task: dict[str, Any] = field(default_factory=dict)  # task -> its default, where it differs
 
     @property
     def flag(self) -> str:
@@ -259,7 +265,8 @@ def _build_specs() -> dict[str, SettingSpec]:
         out[f.name] = SettingSpec(name=f.name, kind=kind, default=default, help=m["help"], group=m["group"],
                                   choices=choices, optional=optional, lo=m["lo"], hi=m["hi"], lo_open=m["lo_open"],
                                   hi_open=m["hi_open"], tasks=m["tasks"], aliases=m["aliases"],
-                                  label=m["label"] or f.name, labels=dict(m["labels"]), step=m["step"], why=m["why"])
+                                  label=m["label"] or f.name, labels=dict(m["labels"]), step=m["step"], why=m["why"],
+                                  per_task=dict(m["per_task"]))
     return out
 
 

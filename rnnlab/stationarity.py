@@ -121,12 +121,9 @@ def choose_transform(y_train: np.ndarray) -> tuple[str, str]:
       prices), else ``diff``.
 
     Why both tests: the two mistakes cost very differently. A relative transform on a
-    stationary series costs little (built-in wind and precipitation, level vs diff: 2-3 %
-    RMSE at step 7), while a level model on a series that leaves its training range is far
-    worse than persistence (MSFT and IBM monthly, which ADF alone calls stationary: 1.5-3x
-    the naive RMSE at step 1; diff or log-return: 1.0-1.3x). Hourly temperatures and daily temperature
-    maxima/minima, which ADF alone calls stationary but whose seasons drift, were also
-    forecast better relative to the last value (sf-temps step 1: 0.20 vs 0.33 °F).
+    stationary series costs little, while a level model on a series that leaves its training
+    range is far worse than persistence (the measurements are in the README's "Honest defaults"
+    and bench/results/accuracy.md).
     """
     y = np.asarray(y_train, dtype=np.float64)
     if np.ptp(y) == 0:
@@ -144,7 +141,7 @@ def choose_transform(y_train: np.ndarray) -> tuple[str, str]:
             return "level", (f"{adf} rejects a unit root and {kp_text} does not reject stationarity: the "
                              f"series looks stationary, so the model sees scaled levels")
         # mean-reverting but drifting: additive changes (log-returns of a noisy positive series such as
-        # wind speed blow up near small values: wind step 7, 1.44-1.48 vs 1.38-1.40 with diff)
+        # wind speed blow up near small values)
         return "diff", (f"{adf} rejects a unit root but {kp_text} rejects stationarity (a drifting level or "
                         f"season), so the level cannot be trusted to stay in the training range: the model "
                         f"predicts changes relative to the window's last value")

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from rnnlab.errors import ExportError
-from rnnlab.export import export_model, onnx_max_abs_diff, torchscript_max_abs_diff
+from rnnlab.export import export_model, export_run, forecast_spec, max_abs_diff
 from tests.helpers import make_forecaster
 
 
@@ -20,21 +20,29 @@ def test_onnx_matches_torch(cell, tmp_path):
     X = np.random.default_rng(0).standard_normal((37, 20, 2)).astype(np.float32)  # batch 37: dynamic axis
     data = export_model(model, 20, "onnx", tmp_path / "m.onnx", check=X)
     assert (tmp_path / "m.onnx").read_bytes() == data
-    assert onnx_max_abs_diff(model, data, X) < 1e-4
+    assert max_abs_diff(forecast_spec(model, 20), data, "onnx", (X,)) < 1e-4
 
 
 def test_bidirectional_onnx_and_torchscript():
     model = make_forecaster(cell="lstm", input_size=1, hidden_size=8, num_layers=1, horizon=2,
-                                      bidirectional=True).eval()
+                            bidirectional=True).eval()
     X = np.random.default_rng(1).standard_normal((5, 9, 1)).astype(np.float32)
-    assert onnx_max_abs_diff(model, export_model(model, 9, "onnx"), X) < 1e-4
+    spec = forecast_spec(model, 9)
+    assert max_abs_diff(spec, export_model(model, 9, "onnx"), "onnx", (X,)) < 1e-4
     ts = export_model(model, 9, "torchscript", check=X)
-    assert torchscript_max_abs_diff(model, ts, X) < 1e-5
+    assert max_abs_diff(spec, ts, "torchscript", (X,)) < 1e-5
     loaded = torch.jit.load(io.BytesIO(ts))
     assert loaded(torch.from_numpy(X)).shape == (5, 2)
 
 
+def test_a_run_exports_through_its_task(sine_dataset, tiny_config):
+    from rnnlab import pipeline
+
+    run = pipeline.fit(sine_dataset, tiny_config.replace(epochs=1))
+    for fmt in ("onnx", "torchscript"):
+        assert len(export_run(run, fmt)) > 1000
+
+
 def test_unknown_format():
-    model = make_forecaster()
     with pytest.raises(ExportError, match="format='tflite'"):
-        export_model(model, 5, "tflite")
+        export_model(make_forecaster(), 5, "tflite")

@@ -506,19 +506,3 @@ def compare_predictions(data: pd.DataFrame, *, y_title: str = "", height: int = 
     return lines(data, order=order, y_title=y_title, height=height, legend_below=True)
 
 
-def bar_metric(table: pd.DataFrame, *, metric: str = "rmse", height: int = 220) -> alt.Chart:
-    """Horizontal bars of one metric per row (``name``, ``value``); the model bar highlighted."""
-    if table is None or len(table) == 0:
-        return _empty("no metrics", height)
-    names = list(table["name"])
-    return (
-        alt.Chart(table)
-        .mark_bar()
-        .encode(
-            y=alt.Y("name:N", title=None, sort=names),
-            x=alt.X("value:Q", title=metric.upper()),
-            color=alt.Color("name:N", scale=color_scale(names), legend=None),
-            tooltip=["name:N", alt.Tooltip("value:Q", format=",.4g")],
-        )
-        .properties(height=height, width="container")
-    )

@@ -120,8 +120,11 @@ def current_dataset() -> Any | None:
     ds = state.get_dataset()
     if ds is not None:
         return ds
+    if state.get_task() != "forecast":  # other tasks choose their data on the Data page
+        st.info("Choose the data on the **Data** page first.")
+        return None
     spec = state.get_data_spec()
-    name = spec.get("name", "seattle-weather") if spec.get("kind") == "builtin" else "seattle-weather"
+    name = spec.get("name") or "seattle-weather" if spec.get("kind") == "builtin" else "seattle-weather"
     with guard("loading the default dataset"):
         ds = load_builtin(name)
         state.set_dataset(ds, {"kind": "builtin", "name": name, "fingerprint": ds.fingerprint()})

@@ -10,15 +10,16 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-if TYPE_CHECKING:  # rnnlab.settings imports torch (via the model config): keep the first page light
+if TYPE_CHECKING:
     from rnnlab.settings import RunConfig
 
-# keys
-_DATASET = "rnnlab.dataset"  # rnnlab.data.Dataset currently chosen on the Data page
-_DATA_SPEC = "rnnlab.data_spec"  # how it was chosen: {"kind": "builtin"|"csv"|"yfinance", ...}
-_CONFIG = "rnnlab.settings"  # RunConfig edited on the Data/Train pages
+# keys (datasets, how they were chosen and settings are kept per task, so switching tasks loses nothing)
+_TASK = "rnnlab.task"  # the task chosen on the Data page ("forecast" until another is chosen)
+_DATASET = "rnnlab.dataset"  # task -> its dataset (rnnlab.data.Dataset for forecasting) chosen on the Data page
+_DATA_SPEC = "rnnlab.data_spec"  # task -> how it was chosen: {"kind": "builtin"|"csv"|"yfinance", ...}
+_CONFIG = "rnnlab.config"  # task -> RunConfig edited on the Data/Train pages
 _JOB = "rnnlab.job"  # rnnlab.jobs.TrainingJob of this session (or None)
-_RUNS = "rnnlab.runs"  # dict run_id -> rnnlab.pipeline.Run, in creation order
+_RUNS = "rnnlab.runs"  # dict run_id -> rnnlab.run.Run (any task), in creation order
 _SELECTED = "rnnlab.selected_run"  # run_id shown on Predictions / Hidden states / Errors
 _FLASH = "rnnlab.flash"  # one-shot messages shown on the next render
 _JOB_COLLECTED = "rnnlab.job_collected"  # True once the job's run was added to the runs (exactly once)
@@ -32,36 +33,47 @@ def _get(key: str, default: Any) -> Any:
     return st.session_state[key]
 
 
-# ---- dataset
+# ---- task
+def get_task() -> str:
+    return str(st.session_state.get(_TASK, "forecast"))
+
+
+def set_task(task: str) -> None:
+    st.session_state[_TASK] = task
+
+
+# ---- dataset (of the current task)
 def get_dataset() -> Any | None:
-    return st.session_state.get(_DATASET)
+    return _get(_DATASET, {}).get(get_task())
 
 
 def set_dataset(dataset: Any, spec: dict[str, Any]) -> None:
-    st.session_state[_DATASET] = dataset
-    st.session_state[_DATA_SPEC] = spec
+    _get(_DATASET, {})[get_task()] = dataset
+    _get(_DATA_SPEC, {})[get_task()] = spec
 
 
 def get_data_spec() -> dict[str, Any]:
-    return _get(_DATA_SPEC, {"kind": "builtin", "name": "seattle-weather"})
+    return _get(_DATA_SPEC, {}).get(get_task(), {"kind": "builtin", "name": None})
 
 
-# ---- settings
+# ---- settings (of the current task)
 def get_config() -> RunConfig:
-    if _CONFIG not in st.session_state:
+    configs = _get(_CONFIG, {})
+    task = get_task()
+    if task not in configs:
         from rnnlab.settings import RunConfig
 
-        st.session_state[_CONFIG] = RunConfig()
-    return st.session_state[_CONFIG]
+        configs[task] = RunConfig.defaults(task)
+    return configs[task]
 
 
 def peek_config() -> RunConfig | None:
-    """The session's settings if any were made yet (never creates them, never imports torch)."""
-    return st.session_state.get(_CONFIG)
+    """The current task's settings if any were made yet (never creates them)."""
+    return _get(_CONFIG, {}).get(get_task())
 
 
 def set_config(config: RunConfig) -> None:
-    st.session_state[_CONFIG] = config
+    _get(_CONFIG, {})[config.task] = config
 
 
 # ---- training job

@@ -9,15 +9,30 @@ preview a front end draws, and the files its run folder holds beside the common 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from torch import nn
 
+from rnnlab.export import ExportSpec
 from rnnlab.models import ModelShape
 from rnnlab.run import Run
 from rnnlab.settings import ResolvedConfig, RunConfig
 from rnnlab.training import Callback, Objective
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    """One built-in dataset as ``python -m rnnlab datasets`` lists it."""
+
+    name: str
+    kind: str  # series | text | sequences
+    size: str  # in words: "1461 rows, daily (D)", "1.1 M characters", "640 sequences, 9 classes"
+    detail: str  # columns, classes, ...
+    description: str
+    source: str
+    licence: str
 
 
 class PreparedData(Protocol):
@@ -35,6 +50,9 @@ class Task(Protocol):
     data_kind: str  # what its datasets are: "series" | "text" | "sequences"
     required_files: tuple[str, ...]  # files its run folder must hold beside the common ones
     optional_files: tuple[str, ...]
+
+    def catalogue(self) -> list[CatalogueEntry]:
+        """The task's built-in datasets."""
 
     def load_data(self, spec: str, config: RunConfig) -> Any:
         """The dataset named by ``spec`` (a built-in name or a file path), checked."""
@@ -60,6 +78,9 @@ class Task(Protocol):
 
     def preview(self, prep: Any, model: nn.Module, val_output: Any, epoch: int) -> dict[str, Any] | None:
         """What a live front end draws after an epoch (or mid-epoch when ``val_output`` is None)."""
+
+    def export_spec(self, run: Any) -> ExportSpec:
+        """What the exported ONNX / TorchScript graph takes and returns, with check inputs."""
 
     def describe_data(self, run: Any) -> dict[str, Any]:
         """The dataset's description stored in ``config.json``."""

@@ -52,3 +52,13 @@ def click(at: AppTest, label: str) -> AppTest:
 
 def texts(elements: Any) -> list[str]:
     return [str(e.value) for e in elements]
+
+
+def session_dataset(at: AppTest, task: str = "forecast"):
+    """The dataset the session has chosen for ``task`` (ui.state keeps one per task)."""
+    return at.session_state["rnnlab.dataset"][task]
+
+
+def session_config(at: AppTest, task: str = "forecast"):
+    """The settings the session holds for ``task``."""
+    return at.session_state["rnnlab.config"][task]

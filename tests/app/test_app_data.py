@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from rnnlab.errors import DataError
-from tests.app.apptools import no_exception, open_app, texts
+from tests.app.apptools import no_exception, open_app, session_config, session_dataset, texts
 
 
 def _ds(at):
-    return at.session_state["rnnlab.dataset"]
+    return session_dataset(at)
 
 
 def _good_csv(n: int = 200) -> bytes:
@@ -42,7 +42,7 @@ def test_choose_builtin_target_and_features() -> None:
     at.selectbox(key="data.target").set_value("aapl").run()
     at.multiselect(key="data.features").set_value(["ibm"]).run()
     no_exception(at)
-    cfg = at.session_state["rnnlab.settings"]
+    cfg = session_config(at)
     assert (cfg.dataset, cfg.target, cfg.features) == ("stocks-monthly", "aapl", ["ibm"])
     # going away and back keeps the choice
     at.switch_page("pages/train.py").run()

@@ -16,7 +16,7 @@ import pytest
 import safetensors.torch
 from safetensors import SafetensorError
 
-from tests.app.apptools import TINY, click, no_exception, set_number, texts, wait_until
+from tests.app.apptools import TINY, click, no_exception, session_config, session_dataset, set_number, texts, wait_until
 
 
 def _csv(values: list[str]) -> bytes:
@@ -43,7 +43,7 @@ def test_bad_csv_uploads_keep_data_settings_and_runs(app_with_run, tiny_run) -> 
     set_number(at, "train.hidden_size", 12)  # the user's own settings
     at.run()
     at.switch_page("pages/data.py").run()
-    dataset, config = at.session_state["rnnlab.dataset"], at.session_state["rnnlab.settings"]
+    dataset, config = session_dataset(at), session_config(at)
     assert config.hidden_size == 12
     at.button_group(key="data.source").set_value("Upload CSV").run()
     for name, blob, rule in bad_csvs():
@@ -52,8 +52,8 @@ def test_bad_csv_uploads_keep_data_settings_and_runs(app_with_run, tiny_run) -> 
         errors = texts(at.error)
         assert any(f"Could not use '{name}'" in e and rule in e and "Keeping the previous dataset" in e
                    for e in errors), (name, errors)
-        assert at.session_state["rnnlab.dataset"] is dataset
-        assert at.session_state["rnnlab.settings"] == config
+        assert session_dataset(at) is dataset
+        assert session_config(at) == config
         assert list(at.session_state["rnnlab.runs"]) == [tiny_run.id]
     at.switch_page("pages/train.py").run()
     no_exception(at)

@@ -3,7 +3,7 @@ settings show st.error and keep the settings; navigating away does not kill the 
 
 from __future__ import annotations
 
-from tests.app.apptools import TINY, click, no_exception, open_app, set_number, texts, wait_until
+from tests.app.apptools import TINY, click, no_exception, open_app, session_config, session_dataset, set_number, texts, wait_until
 
 
 def _job(at):
@@ -12,7 +12,7 @@ def _job(at):
 
 def _choose_small_dataset(at) -> None:
     at.selectbox(key="data.builtin").set_value("stocks-monthly").run()
-    assert at.session_state["rnnlab.dataset"].name == "stocks-monthly"
+    assert session_dataset(at).name == "stocks-monthly"
 
 
 def test_defaults_are_runconfig_defaults() -> None:
@@ -99,4 +99,4 @@ def test_bad_setting_shows_error_and_keeps_settings() -> None:
     assert any("seq_len=500" in t for t in texts(at.error)), texts(at.error)
     assert _job(at) is None
     assert at.number_input(key="train.seq_len").value == 500
-    assert at.session_state["rnnlab.settings"].seq_len == 500
+    assert session_config(at).seq_len == 500

@@ -13,9 +13,11 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from rnnlab.data import Dataset, load_dataset
+from rnnlab.data import Dataset, list_datasets, load_dataset
+from rnnlab.export import ExportSpec, forecast_spec
 from rnnlab.models import ModelShape
 from rnnlab.settings import RunConfig
+from rnnlab.tasks.base import CatalogueEntry
 from rnnlab.tasks.forecast import store
 from rnnlab.tasks.forecast.evaluate import (
     BASELINES,
@@ -40,6 +42,11 @@ class ForecastTask:
     data_kind = "series"
     required_files = store.REQUIRED_FILES
     optional_files = store.OPTIONAL_FILES
+
+    def catalogue(self) -> list[CatalogueEntry]:
+        return [CatalogueEntry(i.name, "series", f"{i.rows} rows, {i.frequency}", "columns: " + ", ".join(i.columns)
+                               + f" (default target {i.target})", i.description, i.source, i.licence)
+                for i in list_datasets()]
 
     def load_data(self, spec: str, config: RunConfig) -> Dataset:
         return load_dataset(spec, time_col=config.time_col)
@@ -78,6 +85,9 @@ class ForecastTask:
             model.train(was_training)
         return {"time": prep.index[prep.val.anchors + 1], "actual": prep.val.y_true[:, 0].copy(),
                 "forecast": pred, "epoch": epoch}
+
+    def export_spec(self, run: ForecastRun) -> ExportSpec:
+        return forecast_spec(run.model, run.preprocessor.seq_len, run.prepared().test.X[:64])
 
     def describe_data(self, run: ForecastRun) -> dict[str, Any]:
         return store.describe_data(run)
