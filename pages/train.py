@@ -14,6 +14,7 @@ from ui.common import (
     current_dataset,
     ensure_entry_script,
     fmt,
+    fmt_seconds,
     guard,
     transform_words,
     warm_up_training,
@@ -47,19 +48,26 @@ def _reset() -> None:
 
 
 def _status_line(snap: Any) -> str:
+    """``epoch 6/60 (early stopping by 16 at the latest) · batch 3/12 · 8 s, at most 14 s left · best ...``"""
     parts = []
     if snap.epoch:
-        parts.append(f"epoch {snap.epoch}/{snap.epochs}")
+        bound = (f" (early stopping by epoch {snap.expected_epochs} at the latest)"
+                 if snap.expected_epochs < snap.epochs else "")
+        parts.append(f"epoch {snap.epoch}/{snap.epochs}{bound}")
     if snap.n_batches:
         parts.append(f"batch {snap.batch}/{snap.n_batches}")
-    parts.append(f"{snap.elapsed:.0f} s")
+    left = f", at most {fmt_seconds(snap.eta)} left" if snap.eta == snap.eta else ""
+    parts.append(f"{fmt_seconds(snap.elapsed)}{left}")
     if snap.best_epoch:
         parts.append(f"best validation loss {fmt(snap.best_val_loss, 3)} (epoch {snap.best_epoch})")
     return " · ".join(parts)
 
 
-def _draw_charts(snap: Any, target: str) -> None:
-    forecast_preview = snap.preview if TASK_VIEW is None else None
+def _draw_charts(snap: Any, target: str, *, kept: bool = False) -> None:
+    """Loss curves and the task's preview; ``kept``: the preview of the weights the run kept (after
+    training), else the latest epoch's (while it trains)."""
+    shown = (snap.best_preview or snap.preview) if kept else snap.preview
+    forecast_preview = shown if TASK_VIEW is None else None
     loss, preview = charts.live_training(snap.history, snap.batch_losses, forecast_preview,
                                          best_epoch=snap.best_epoch or None, y_title=target, height=280)
     c1, c2 = st.columns(2)
@@ -68,11 +76,14 @@ def _draw_charts(snap: Any, target: str) -> None:
         st.vega_lite_chart(loss, width="stretch")
     with c2:
         if TASK_VIEW is not None:
-            TASK_VIEW.live_preview(snap.preview)
+            TASK_VIEW.live_preview(shown)
             return
         title = "**Validation forecast** (one step ahead, original units)"
-        if snap.preview is not None:
-            title += f" · epoch {snap.preview['epoch']}"
+        if shown is not None and kept:
+            title += f" · kept weights (epoch {shown['epoch']})"
+        elif shown is not None:
+            title += f" · epoch {shown['epoch']}" + (f" (kept so far: epoch {snap.best_epoch})"
+                                                     if snap.best_epoch and snap.best_epoch != shown["epoch"] else "")
         st.markdown(title)
         st.vega_lite_chart(preview, width="stretch")
 
@@ -105,13 +116,15 @@ def final_panel(job: Any) -> None:
         return
     diverged = run.diverged
     verb = "diverged" if diverged else ("stopped" if snap.status == "stopped" else "finished")
-    # a diverged run is usable (best epoch kept) but not a success: say so in a warning
-    (st.warning if diverged else st.success)(
+    # a diverged or unstable run is usable (best epoch kept) but not a success: say so in a warning
+    (st.warning if diverged or run.unstable else st.success)(
         f"Training {verb} after {len(run.history)} epoch{'s' if len(run.history) != 1 else ''} "
         f"({run.train_info.get('seconds', snap.elapsed):.1f} s): {snap.message}")
+    if run.unstable:
+        st.warning(f"**Unstable training.** {run.unstable[:1].upper()}{run.unstable[1:]}.", icon=":material/warning:")
     if TASK_VIEW is not None:
         TASK_VIEW.final_summary(run)
-        _draw_charts(snap, "")
+        _draw_charts(snap, "", kept=True)
         return
     test = run.metrics.get("test", {})
     model, naive = test.get("model", {}), test.get("naive", {})
@@ -128,20 +141,35 @@ def final_panel(job: Any) -> None:
                 help="1 - RMSE(model) / RMSE(naive): above 0 the model beats repeating the last value")
     m[3].metric("Best epoch", f"{run.train_info.get('best_epoch', '–')} / {len(run.history)}",
                 help=f"{run.train_info.get('n_parameters', 0):,} parameters")
-    if skill == skill and skill <= 0:
+    if skill == skill and skill <= 0 and not run.unstable:
         st.warning("The model does not beat the naive forecast on the test span. Look at the **Predictions** page "
-                   "for details; more epochs, a different transform or seq_len often help.")
+                   "for details. " + advice(run))
     if run.id not in state.get_runs():
         st.caption("This run was deleted from the session's runs.")
     else:
         st.page_link("pages/predictions.py", label="See the predictions, baselines and forecast",
                      icon=":material/arrow_forward:")
-    _draw_charts(snap, run.config.target or "")
+    _draw_charts(snap, run.config.target or "", kept=True)
 
 
-def forecast_settings(ds: Any, base: RunConfig) -> RunConfig:
+def advice(run: Any) -> str:
+    """What to try when a run does not beat naive, without suggesting what it already uses."""
+    tips = ["more epochs" if run.train_info.get("stop_reason") == "completed" else "a longer input window (seq_len)"]
+    transform = run.metrics.get("transform")
+    if transform == "level":
+        tips.append("the diff or log-return transform")
+    elif transform in ("diff", "log_return"):
+        tips.append("extra input columns on the Data page")
+    tips.append("a different cell or hidden size")
+    if transform in ("diff", "log_return") and run.metrics.get("skill_vs_naive", 0) > -0.02:
+        return ("It ties persistence, as expected for a random walk (prices): changes are hard to predict from past "
+                "values alone. You can still try " + ", ".join(tips) + ".")
+    return "Try " + ", ".join(tips) + "."
+
+
+def forecast_settings(ds: Any, base: RunConfig) -> tuple[RunConfig, bool]:
     """The forecasting settings: model, windows and training columns, the advanced expander, and
-    the same check the job runs (windows per span); returns the settings shown."""
+    the same check the job runs (windows per span); returns the settings and whether the check passed."""
     target = base.target if base.target in ds.columns else ds.target
     feats = [f for f in base.features if f in ds.columns and f != target]
     st.caption(f"Dataset **{ds.name}** · target **{target}**"
@@ -190,17 +218,19 @@ def forecast_settings(ds: Any, base: RunConfig) -> RunConfig:
 
     cfg = base.replace(target=target, features=feats, **{f: st.session_state[P + f] for f in FIELDS})
 
-    # a settings check before Train: the same validation the job runs
+    # a settings check before Train: the same validation the job runs (Train stays off until it passes)
     check = None
     with guard("checking the settings"):
         check = window_summary(ds, cfg)
+    if check is None:
+        return cfg, False
     if check is not None:
         st.caption(f"{check['spans'][0]['windows']:,} training, {check['spans'][1]['windows']:,} validation and "
                    f"{check['spans'][2]['windows']:,} test windows of {check['seq_len']} → {check['horizon']} steps.")
         for w in check["warnings"]:
             if w not in ds.warnings:
                 st.caption(f":material/info: {w}")
-    return cfg
+    return cfg, True
 
 
 ensure_entry_script()
@@ -215,14 +245,15 @@ base = state.get_config()
 _init_keys(base)
 running = state.job_running()
 if TASK_VIEW is None:
-    cfg = forecast_settings(ds, base)
+    cfg, settings_ok = forecast_settings(ds, base)
 else:  # another task draws its settings (from rnnlab.settings) and checks them the way its job will
-    cfg = TASK_VIEW.train_settings(P, base, ds)
+    cfg, settings_ok = TASK_VIEW.train_settings(P, base, ds)
 state.set_config(cfg)
 
 b1, b2, b3, _ = st.columns([1, 1, 1, 3])
-start = b1.button("Train", type="primary", icon=":material/play_arrow:", disabled=running, width="stretch",
-                  help="A training job is already running" if running else "Train with these settings")
+start = b1.button("Train", type="primary", icon=":material/play_arrow:", disabled=running or not settings_ok,
+                  width="stretch", help="A training job is already running" if running else
+                  "Fix the settings first (see the message above)" if not settings_ok else "Train with these settings")
 # Stop lives in the page body (a full rerun), not in the auto-refreshing fragment, where a
 # click landing during a refresh could be lost.
 stop_job = state.get_job() if running else None
@@ -233,7 +264,7 @@ if stop_clicked and stop_job is not None:
     stop_job.stop()
 b3.button("Reset to defaults", on_click=_reset, disabled=running, width="stretch")
 
-if start and not running:
+if start and not running and settings_ok:
     started = False
     with guard("starting training"):
         from rnnlab.jobs import TrainingJob  # torch: imported only when needed

@@ -53,7 +53,7 @@ class JobSnapshot:
     """A consistent copy of a job's state for drawing (safe to read from any thread)."""
 
     status: str  # running | done | stopped | failed
-    progress: float  # 0..1 of the configured epochs x batches
+    progress: float  # 0..1 of the epochs the run can still reach (early stopping bounds them: expected_epochs)
     epoch: int
     epochs: int
     batch: int
@@ -66,10 +66,21 @@ class JobSnapshot:
     run: Run | None  # the trained run once status is done/stopped
     best_epoch: int = 0
     best_val_loss: float = float("nan")
+    best_preview: dict[str, Any] | None = None  # the preview of the best epoch so far: the weights a run keeps
+    expected_epochs: int = 0  # the most epochs the run can still take: max epochs, or best epoch + patience
+    eta: float = float("nan")  # seconds left at most, from the time per batch so far (NaN before a batch)
 
     @property
     def finished(self) -> bool:
         return self.status != "running"
+
+
+def epochs_bound(epochs: int, epoch: int, best_epoch: int, patience: int) -> int:
+    """The most epochs a run can take from here: ``epochs``, or fewer when early stopping (patience
+    epochs without a better validation loss) would end it first."""
+    if patience <= 0:
+        return epochs
+    return max(epoch, min(epochs, max(best_epoch, 1) + patience))
 
 
 class TrainingJob:
@@ -104,6 +115,7 @@ class TrainingJob:
         self._batch_losses: list[tuple[float, float]] = []
         self._last: TrainEvent | None = None
         self._preview: dict[str, Any] | None = None
+        self._best_preview: dict[str, Any] | None = None
         self._next_preview = 0.0  # monotonic time before which no mid-epoch preview is drawn
         self._last_touch = time.monotonic()
         self._t0 = 0.0
@@ -177,6 +189,9 @@ class TrainingJob:
         preview = self.task.preview(self.prepared, self._model, val_output, epoch)
         with self._lock:
             self._preview = preview
+            last = self._last
+            if val_output is not None and last is not None and last.kind == "epoch" and last.best_epoch == epoch:
+                self._best_preview = preview  # this epoch's weights are the ones the run keeps (so far)
 
     def _work(self) -> None:
         def capture(config: RunConfig, shape: ModelShape) -> nn.Module:  # a handle on the model for live previews
@@ -188,6 +203,10 @@ class TrainingJob:
                         record_evolution=self.record_evolution)
             status = "stopped" if run.train_info.get("stop_reason") == "stopped" else "done"
             message = self._message or run.train_info.get("message", "")
+            # the preview of the weights the run kept (best epoch, restored): what its metrics describe
+            kept = self.task.preview(self.prepared, run.model, None, int(run.train_info.get("best_epoch", 0)))
+            with self._lock:
+                self._best_preview = kept
             if self.runs_dir is not None:
                 self._save(run)
             if self.on_finish is not None:
@@ -217,14 +236,24 @@ class TrainingJob:
             ev = self._last
             hist = [dict(h) for h in self._history]
             status = self._status
+            elapsed = (time.monotonic() - self._t0) if self._t0 else 0.0
+            progress, expected, eta = 0.0, self.config.epochs, float("nan")
+            if ev is not None and ev.n_batches:
+                expected = epochs_bound(self.config.epochs, ev.epoch, ev.best_epoch, self.config.patience)
+                done = (ev.epoch - 1) * ev.n_batches + ev.batch if ev.kind == "batch" else ev.epoch * ev.n_batches
+                progress = min(1.0, done / (expected * ev.n_batches))
+                if done and ev.elapsed > 0:
+                    eta = max(0.0, ev.elapsed / done * (expected * ev.n_batches - done))
+            if status != "running":
+                progress, eta = 1.0, 0.0
             return JobSnapshot(
                 status=status,
-                progress=1.0 if status != "running" else (ev.progress if ev else 0.0),
+                progress=progress,
                 epoch=ev.epoch if ev else 0,
                 epochs=self.config.epochs,
                 batch=ev.batch if ev else 0,
                 n_batches=ev.n_batches if ev else 0,
-                elapsed=(time.monotonic() - self._t0) if self._t0 else 0.0,
+                elapsed=elapsed,
                 history=hist,
                 batch_losses=list(self._batch_losses),
                 preview=None if self._preview is None else dict(self._preview),
@@ -232,4 +261,7 @@ class TrainingJob:
                 run=self._run,
                 best_epoch=ev.best_epoch if ev else 0,
                 best_val_loss=ev.best_val_loss if ev else float("nan"),
+                best_preview=None if self._best_preview is None else dict(self._best_preview),
+                expected_epochs=expected,
+                eta=eta,
             )

@@ -69,10 +69,12 @@ def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.E
     warnings = list(prep.warnings)
     if result.stop_reason == "diverged":
         warnings.append(result.message)
+    if result.instability:
+        warnings.append(result.instability)
     n_params = sum(p.numel() for p in model.parameters())  # any nn.Module a builder returns
     train_info = {"stop_reason": result.stop_reason, "message": result.message, "best_epoch": result.best_epoch,
                   "best_val_loss": result.best_val_loss, "seconds": result.seconds, "n_parameters": n_params,
-                  "torch_threads": torch.get_num_threads()}
+                  "torch_threads": torch.get_num_threads(), "instability": result.instability}
     train_info.update(prep.counts())
     if recorder is not None and hasattr(recorder, "seconds"):
         train_info["evolution_seconds"] = recorder.seconds  # part of "seconds"

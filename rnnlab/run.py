@@ -53,6 +53,11 @@ class Run:
         return self.train_info.get("stop_reason") == "diverged"
 
     @property
+    def unstable(self) -> str:
+        """Why the training loss looked unstable (the learning rate named), or ""."""
+        return str(self.train_info.get("instability") or "")
+
+    @property
     def model_words(self) -> str:
         """The architecture in a few characters: ``lstm h64x2``."""
         c = self.config

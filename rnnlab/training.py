@@ -17,7 +17,9 @@ Behaviour:
   with patience; the best weights are kept
   and restored at the end (also after Stop or divergence);
 * a non-finite loss stops training with ``stop_reason="diverged"`` and a message that
-  suggests a lower learning rate;
+  suggests a lower learning rate; a finite but unstable loss (batch losses spiking far above the
+  typical loss, or the validation loss jumping far above its best) is reported in
+  ``TrainResult.instability`` with the learning rate as the likely cause (:func:`instability`);
 * torch's default random generator is process-global, so everything that draws from it
   (model initialisation in :func:`seeded`, dropout masks in :meth:`Trainer.fit`) holds
   :data:`GLOBAL_RNG_LOCK` and re-seeds first: concurrent jobs (several dashboard sessions)
@@ -164,9 +166,44 @@ class TrainResult:
     stop_reason: str = "completed"  # completed | early_stopping | stopped | diverged
     message: str = ""
     seconds: float = 0.0
+    instability: str = ""  # why the loss looked unstable (empty when it did not), see instability()
 
     def history_dicts(self) -> list[dict[str, float]]:
         return [asdict(r) for r in self.history]
+
+
+# ----------------------------------------------------------------------------- instability
+SPIKE_FACTOR = 10.0  # a batch loss this many times the typical (median) batch loss is a spike
+MAX_SPIKES = 3  # this many spikes, ...
+MAX_SPIKE_FACTOR = 50.0  # ... or one spike this large, ...
+MAX_VAL_JUMP = 3.0  # ... or a validation loss this many times its best so far: unstable
+
+
+def instability(batch_losses: Sequence[float], val_losses: Sequence[float], lr: float) -> str:
+    """Why a finite training looks unstable, in words naming the learning rate; "" when it does not.
+
+    The typical batch loss is the median after the first tenth of the batches (the early, falling
+    part); the validation loss is compared with its running best from the third epoch on. The
+    thresholds separate lr=1.0 from lr<=0.1 on seattle-weather (tests/test_training.py pins both)."""
+    losses = np.asarray([v for v in batch_losses if math.isfinite(v)], dtype=np.float64)
+    reasons = []
+    if len(losses) >= 20:
+        typical = float(np.median(losses[len(losses) // 10:]))
+        if typical > 0:
+            ratio = losses / typical
+            spikes = int((ratio > SPIKE_FACTOR).sum())
+            worst = float(ratio.max())
+            if spikes >= MAX_SPIKES or worst > MAX_SPIKE_FACTOR:
+                reasons.append(f"{spikes} batch loss{'es' if spikes != 1 else ''} spiked above {SPIKE_FACTOR:g}x the "
+                               f"typical loss (up to {worst:.0f}x)")
+    vals = [v for v in val_losses if math.isfinite(v)]
+    jump = max((v / min(vals[:i]) for i, v in enumerate(vals) if i >= 2 and min(vals[:i]) > 0), default=0.0)
+    if jump > MAX_VAL_JUMP:
+        reasons.append(f"the validation loss jumped to {jump:.1f}x its best")
+    if not reasons:
+        return ""
+    return (f"the loss was unstable: {' and '.join(reasons)}. The learning rate (lr={lr:g}) is the likely cause: "
+            f"try lr={lr / 10:g} or lower")
 
 
 # ----------------------------------------------------------------------------- seeding
@@ -250,6 +287,7 @@ class Trainer:
         params = [p for p in model.parameters() if p.requires_grad]
         n_batches = objective.n_batches(cfg.batch_size)
         result = TrainResult()
+        batch_losses: list[float] = []
         best_state: dict[str, torch.Tensor] | None = None
         epochs_since_best = 0
         t0 = time.perf_counter()
@@ -288,6 +326,7 @@ class Trainer:
                     nn.utils.clip_grad_norm_(params, cfg.grad_clip)
                 optimizer.step()
                 lv = float(loss.detach())
+                batch_losses.append(lv)
                 running += lv * n_items
                 seen += n_items
                 if self.callbacks:
@@ -346,6 +385,8 @@ class Trainer:
                         f"(validation loss {result.best_val_loss:.4g})")
         model.eval()
         result.stop_reason, result.message = stop_reason, message
+        if stop_reason != "diverged":
+            result.instability = instability(batch_losses, [r.val_loss for r in result.history], cfg.lr)
         result.seconds = time.perf_counter() - t0
         self._fire(TrainEvent("end", result.history[-1].epoch if result.history else 0, cfg.epochs,
                               n_batches=n_batches, best_val_loss=result.best_val_loss, best_epoch=result.best_epoch,

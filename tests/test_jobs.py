@@ -11,6 +11,7 @@ import pytest
 from rnnlab.errors import ConfigError
 from rnnlab.jobs import TrainingJob
 from rnnlab.settings import RunConfig
+from rnnlab.tasks.forecast import FORECAST
 
 
 def wait(job: TrainingJob, timeout: float = 60) -> None:
@@ -128,3 +129,20 @@ def test_job_records_the_evolution_during_training(sine_dataset, tiny_config):
     other = plain.snapshot().run
     assert other.evolution is None and "evolution_seconds" not in other.train_info
     assert other.metrics["test"]["model"]["rmse"] == run.metrics["test"]["model"]["rmse"]
+
+
+def test_progress_counts_towards_early_stopping_and_the_kept_weights_are_previewed(sine_dataset, tiny_config):
+    """Bug: the bar sat at 33 % when early stopping ended at 20/60, and the final chart showed the last
+    epoch, not the kept weights. Progress is bounded by best epoch + patience; the kept preview is the
+    best epoch's."""
+    from rnnlab.jobs import epochs_bound
+
+    assert epochs_bound(60, 5, 4, 10) == 14 and epochs_bound(60, 55, 50, 10) == 60 and epochs_bound(60, 3, 0, 0) == 60
+    job = TrainingJob(sine_dataset, tiny_config.replace(epochs=30, patience=2, lr=0.05), preview_interval=1e9).start()
+    wait(job)
+    snap = job.snapshot()
+    assert snap.progress == 1.0 and snap.eta == 0.0
+    best = snap.run.train_info["best_epoch"]
+    assert snap.best_preview is not None and snap.best_preview["epoch"] == best
+    kept = FORECAST.preview(job.prepared, snap.run.model, None, best)
+    np.testing.assert_allclose(snap.best_preview["forecast"], kept["forecast"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import threading
 
+import numpy as np
 import pytest
 import torch
 
@@ -106,3 +107,29 @@ def test_same_config_and_seed_reproduce_metrics(sine_dataset, tiny_config):
         assert abs(v - b.metrics["test"]["model"][k]) <= 1e-6
     c = pipeline.fit(sine_dataset, tiny_config.replace(seed=1))
     assert c.metrics["test"]["model"]["rmse"] != a.metrics["test"]["model"]["rmse"]
+
+
+def test_unstable_losses_are_reported_with_the_learning_rate():
+    """A rate of 1.0 spikes the loss without any NaN: the run says so and names the rate."""
+    from rnnlab.training import instability
+
+    rng = np.random.default_rng(0)
+    calm = list(1 + 0.1 * rng.standard_normal(200))
+    assert instability(calm, [2.0, 1.5, 1.4, 1.45, 1.3], lr=3e-3) == ""
+    spiky = calm.copy()
+    for i in (50, 90, 130, 170):
+        spiky[i] = 40.0
+    msg = instability(spiky, [2.0, 1.5, 1.4, 1.45, 1.3], lr=1.0)
+    assert "4 batch losses spiked above 10x" in msg and "lr=1" in msg and "try lr=0.1" in msg
+    assert "jumped to 8.0x its best" in instability(calm, [2.0, 1.5, 1.6, 12.0], lr=0.5)
+
+
+@pytest.mark.slow
+def test_a_learning_rate_of_one_on_seattle_weather_is_flagged_and_the_default_is_not():
+    from rnnlab.data import load_dataset
+
+    ds = load_dataset("seattle-weather")
+    bad = pipeline.fit(ds, RunConfig(target="temp_max", lr=1.0, epochs=15))
+    good = pipeline.fit(ds, RunConfig(target="temp_max", epochs=15))
+    assert "lr=1" in bad.unstable and any("unstable" in w for w in bad.meta["warnings"])
+    assert good.unstable == ""

@@ -183,6 +183,18 @@ def fmt(value: Any, digits: int = 4) -> str:
     return f"{v:,.{digits}g}" if abs(v) < 1e4 else f"{v:,.0f}"
 
 
+def fmt_seconds(seconds: float) -> str:
+    """A short wait for humans: '8 s', '1 min 20 s', '12 min', '2 h 5 min'."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s} s"
+    if s < 600:
+        return f"{s // 60} min {s % 60} s"
+    if s < 3600:
+        return f"{round(s / 60)} min"
+    return f"{s // 3600} h {(s % 3600) // 60} min"
+
+
 def fmt_duration(delta: Any) -> str:
     """A time span for humans: '4.0 years', '11 months', '365 days', '36 hours', '45 minutes'."""
     seconds = float(delta.total_seconds()) if hasattr(delta, "total_seconds") else float(delta)

@@ -46,6 +46,8 @@ def _flash_finished(snap: Any, run: Any) -> None:
     """One notice for a finished job's run; a run that diverged (best epoch kept) is a warning."""
     if run.diverged:
         state.flash(f"Training diverged: **{run.label}** (best epoch kept) was added to your runs.", "warning")
+    elif run.unstable:
+        state.flash(f"Training was unstable: **{run.label}** was added to your runs; {run.unstable}.", "warning")
     else:
         state.flash(f"Training finished ({snap.status}): **{run.label}** was added to your runs.", "success")
 

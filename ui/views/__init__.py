@@ -5,8 +5,9 @@ Forecasting is drawn by the pages themselves (it came first). Every other task h
 current page; none computes anything that belongs in ``rnnlab``):
 
 * ``data_page()``: choose and preview the task's data (built-ins, upload); sets the session's dataset
-* ``train_settings(prefix, config) -> dict``: draw the task's extra setting widgets, return the values
-  (optional: without it, the Train page draws the task's settings generically, by group)
+* ``train_settings(prefix, config, dataset) -> (RunConfig, ok)``: draw the task's setting widgets
+  (keys ``prefix + name``; ``ui.settings_widgets.setting_input``), check them the way the job will and
+  show the outcome; return the settings shown and whether the check passed (Train is off until it does)
 * ``live_preview(preview)``: the task's part of the live training panel (``JobSnapshot.preview``)
 * ``final_summary(run)``: headline metrics against the baselines after training
 * ``predictions_page(run)``, ``hidden_states_page(run)``, ``errors_page(run)``: the analysis pages
