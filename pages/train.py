@@ -26,7 +26,12 @@ from ui.views import view
 TASK = state.get_task()
 TASK_VIEW = view(TASK)  # None for forecasting, drawn here
 DEFAULTS = RunConfig.defaults(TASK)
-P = f"train.{TASK}." if TASK != "forecast" else "train."  # widget key prefix (one set of widgets per task)
+# Widget keys: "train.<name>" (forecast) or "train.<task>.<name>", plus a generation after each Reset
+# ("train.g2.<name>"): Reset starts fresh widgets, so values a browser sends for the old ones (an edit
+# made while the reset's rerun was still drawing) can never bring old settings back.
+BASE_PREFIX = f"train.{TASK}." if TASK != "forecast" else "train."
+GENERATION = BASE_PREFIX + "generation"
+P = BASE_PREFIX + (f"g{st.session_state[GENERATION]}." if st.session_state.get(GENERATION) else "")
 HEARTBEAT_TIMEOUT = 90.0  # s without a redraw from this session -> the job stops itself (hidden tabs
 # are throttled to about one timer per minute by browsers, so keep this above 60 s)
 LIVE_REFRESH = 1.0  # s between redraws of the live progress line and charts (the charts are Vega-Lite
@@ -43,8 +48,10 @@ def _init_keys(cfg: RunConfig) -> None:
 
 
 def _reset() -> None:
-    for f in FIELDS:
-        st.session_state[P + f] = getattr(DEFAULTS, f)
+    """Back to the task's defaults (the data choice stays): new widget keys, seeded from them."""
+    base = state.get_config()
+    state.set_config(DEFAULTS.replace(**{f: getattr(base, f) for f in ("dataset", "target", "features", "time_col")}))
+    st.session_state[GENERATION] = int(st.session_state.get(GENERATION, 0)) + 1
 
 
 def _status_line(snap: Any) -> str:

@@ -103,6 +103,16 @@ def slug(title: str) -> str:
     return {"Data": "", "Runs & export": "runs"}.get(title, title.lower().replace(" ", "_"))
 
 
+def wait_single_value(page: Any, label: str, value: str | None) -> None:
+    """Wait until exactly one input has this label (a rerun that swaps widgets shows both for a
+    moment) and, when ``value`` is given, it holds ``value``."""
+    page.wait_for_function(
+        "([label, value]) => { const els = [...document.querySelectorAll('input')]"
+        ".filter(e => e.getAttribute('aria-label') === label);"
+        " return els.length === 1 && (value === null || els[0].value === value); }",
+        arg=[label, value], timeout=PAGE_TIMEOUT)
+
+
 def set_number(page: Any, label: str, value: str) -> None:
     box = page.get_by_label(label, exact=True)
     box.fill(value)
@@ -190,8 +200,8 @@ def test_data_train_and_inspect_in_a_real_browser(streamlit_server: dict[str, An
     # then what a new user does: Reset to defaults, press Train, watch the default LSTM train live
     page.get_by_role("button", name="Reset to defaults").click()
     wait_idle(page)
-    for label, value in DEFAULTS.items():
-        expect(page.get_by_label(label, exact=True)).to_have_value(value, timeout=PAGE_TIMEOUT)
+    for label, value in DEFAULTS.items():  # Reset draws new widgets: wait until only they are left
+        wait_single_value(page, label, value)
     wait_idle(page)
     lstm = page.get_by_role("radiogroup", name="Cell").get_by_role("radio", name="LSTM", exact=True)
     assert lstm.get_attribute("aria-checked") == "true"
@@ -252,3 +262,31 @@ def test_data_train_and_inspect_in_a_real_browser(streamlit_server: dict[str, An
     lap("runs")
 
     print(f"\ne2e timings (s since the first page load): {timings}")
+
+
+def test_reset_to_defaults_survives_a_quick_edit(streamlit_server: dict[str, Any], page: Any) -> None:
+    """Bug: Reset to defaults could be partly undone by editing another field within a second of it
+    (a horizon of 1000 came back), and a field could show "auto" while the run used another value.
+    The settings shown must be the settings used."""
+    page.goto(streamlit_server["url"] + "/train", timeout=PAGE_TIMEOUT)
+    page.get_by_role("heading", name="Train", exact=True, level=1).wait_for(timeout=PAGE_TIMEOUT)
+    wait_idle(page)
+    set_number(page, "Horizon (steps predicted)", "3")
+    set_number(page, "Hidden size", "24")
+    page.get_by_role("button", name="Reset to defaults").click()
+    boxes = page.get_by_label("Hidden size", exact=True)  # edit at once, while the reset's rerun draws
+    box = boxes.nth(boxes.count() - 1)  # (for a moment the old field is still shown beside the new one)
+    box.fill("40")
+    box.press("Enter")
+    wait_idle(page)
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    wait_single_value(page, "Hidden size", None)
+    box = page.get_by_label("Hidden size", exact=True)
+    horizon = page.get_by_label("Horizon (steps predicted)", exact=True)
+    shown = {"horizon": horizon.input_value(), "hidden": box.input_value()}
+    caption = page.get_by_text(re.compile(r"training, [\d,]+ validation and [\d,]+ test windows of \d+ → \d+ steps"))
+    used = caption.first.inner_text()
+    # the horizon is back to automatic (7 for daily data), whatever happened to the quick edit
+    assert shown["horizon"] == "", shown
+    assert "→ 7 steps" in used, used
