@@ -142,7 +142,8 @@ def test_unknown_builtin_lists_valid_names() -> None:
 
 def _sources_table() -> dict[str, dict[str, str]]:
     text = (DATA / "SOURCES.md").read_text(encoding="utf-8")
-    lines = [ln for ln in text.splitlines() if ln.startswith("| ")]
+    first_table = text[text.index("\n| ") + 1 :].split("\n\n")[0]  # the series table (corpora follow later)
+    lines = [ln for ln in first_table.splitlines() if ln.startswith("| ")]
     header = [h.strip() for h in lines[0].strip("|").split("|")]
     rows = {}
     for ln in lines[1:]:
