@@ -18,11 +18,15 @@ interactive_thread_env()
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="rnnlab · RNN forecasting lab", page_icon=":material/ssid_chart:", layout="wide")
+st.set_page_config(page_title="rnnlab · recurrent networks, live", page_icon=str(Path(__file__).with_name("ui") / "favicon.png"),
+                   layout="wide")  # a local icon: a material icon would be fetched from the network
 
+from ui import style  # noqa: E402
 from ui.common import show_flashes  # noqa: E402  (after set_page_config)
 from ui.navigation import NAVIGATION, missing_pages  # noqa: E402
 from ui.widgets import sidebar_status  # noqa: E402
+
+style.apply()
 
 HERE = Path(__file__).resolve().parent
 
@@ -50,7 +54,7 @@ def build_navigation() -> dict[str, list[st.Page]]:
 page = st.navigation(build_navigation())
 with st.sidebar:
     # before the page (so pages ending with st.stop() still get it); refreshed after it
-    refresh_sidebar = sidebar_status(show_job=page.url_path != "train")  # Train draws its own progress
+    refresh_sidebar = sidebar_status()
 show_flashes()
 page.run()
 refresh_sidebar()  # reflect what the page just changed (dataset, runs)

@@ -181,7 +181,7 @@ def forecast_settings(ds: Any, base: RunConfig) -> tuple[RunConfig, bool]:
     feats = [f for f in base.features if f in ds.columns and f != target]
     st.caption(f"Dataset **{ds.name}** · target **{target}**"
                + (f" · features {', '.join(feats)}" if feats else "")
-               + " — change them on the **Data** page. The defaults suit most series: press **Train**.")
+               + " — change them on the **Data** page.")
 
     # the automatic choices, for the placeholders (transform choice depends on the training span only)
     auto = None
@@ -192,7 +192,9 @@ def forecast_settings(ds: Any, base: RunConfig) -> tuple[RunConfig, bool]:
     col_model, col_data, col_train = st.columns(3, gap="large")
     with col_model:
         st.markdown("##### Model")
-        setting_input("cell", P + "cell", segmented=True, help="Vanilla RNN, LSTM (input/forget/output gates) or GRU")
+        setting_input("cell", P + "cell", segmented=True,
+                      help="RNN: the vanilla (Elman) cell; LSTM: input, forget and output gates with a cell state; "
+                           "GRU: update and reset gates")
         setting_input("hidden_size", P + "hidden_size")
         setting_input("num_layers", P + "num_layers")
         setting_input("dropout", P + "dropout", slider=True, disabled=st.session_state[P + "num_layers"] <= 1)
@@ -251,41 +253,50 @@ if ds is None:
 base = state.get_config()
 _init_keys(base)
 running = state.job_running()
+# The buttons and the live panel come first, the settings below them: pressing Train shows the
+# network learning at once, without scrolling, at 900 px as at 1400 px wide (a playground).
+actions = st.container()
+st.divider()
 if TASK_VIEW is None:
     cfg, settings_ok = forecast_settings(ds, base)
 else:  # another task draws its settings (from rnnlab.settings) and checks them the way its job will
     cfg, settings_ok = TASK_VIEW.train_settings(P, base, ds)
 state.set_config(cfg)
 
-b1, b2, b3, _ = st.columns([1, 1, 1, 3])
-start = b1.button("Train", type="primary", icon=":material/play_arrow:", disabled=running or not settings_ok,
-                  width="stretch", help="A training job is already running" if running else
-                  "Fix the settings first (see the message above)" if not settings_ok else "Train with these settings")
-# Stop lives in the page body (a full rerun), not in the auto-refreshing fragment, where a
-# click landing during a refresh could be lost.
-stop_job = state.get_job() if running else None
-stop_clicked = b2.button("Stop", key=P + "stop", icon=":material/stop_circle:", width="stretch",
-                         disabled=stop_job is None or stop_job.stop_event.is_set(),
-                         help="Stop after the current batch and keep the best weights so far")
-if stop_clicked and stop_job is not None:
-    stop_job.stop()
-b3.button("Reset to defaults", on_click=_reset, disabled=running, width="stretch")
+with actions:
+    row = st.container(horizontal=True, vertical_alignment="center")
+    start = row.button("Train", type="primary", icon=":material/play_arrow:", disabled=running or not settings_ok,
+                       help="A training job is already running" if running else
+                       "Fix the settings first (see below)" if not settings_ok else "Train with these settings")
+    # Stop lives in the page body (a full rerun), not in the auto-refreshing fragment, where a
+    # click landing during a refresh could be lost.
+    stop_job = state.get_job() if running else None
+    stop_clicked = row.button("Stop", key=P + "stop", icon=":material/stop_circle:",
+                              disabled=stop_job is None or stop_job.stop_event.is_set(),
+                              help="Stop after the current batch and keep the best weights so far")
+    if stop_clicked and stop_job is not None:
+        stop_job.stop()
+    row.button("Reset to defaults", icon=":material/restart_alt:", on_click=_reset, disabled=running,
+               help="Every setting back to its default (the data choice stays)")
+    if not settings_ok and not running:
+        row.caption(":material/block: The settings check below failed; fix it to train.")
+    elif state.get_job() is None:
+        row.caption("The defaults suit most data: press **Train** and watch it learn here.")
 
-if start and not running and settings_ok:
-    started = False
-    with guard("starting training"):
-        from rnnlab.jobs import TrainingJob  # torch: imported only when needed
+    if start and not running and settings_ok:
+        started = False
+        with guard("starting training"):
+            from rnnlab.jobs import TrainingJob  # torch: imported only when needed
 
-        job = TrainingJob(ds, cfg, heartbeat_timeout=HEARTBEAT_TIMEOUT)
-        state.set_job(job.start())
-        started = True
-    if started:
-        st.rerun()
+            job = TrainingJob(ds, cfg, heartbeat_timeout=HEARTBEAT_TIMEOUT)
+            state.set_job(job.start())
+            started = True
+        if started:
+            st.rerun()
 
-job = state.get_job()
-if job is not None:
-    st.divider()
-    if state.job_running():
-        live_panel()
-    else:
-        final_panel(job)
+    job = state.get_job()
+    if job is not None:
+        if state.job_running():
+            live_panel()
+        else:
+            final_panel(job)

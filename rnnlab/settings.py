@@ -89,7 +89,7 @@ class RunConfig:
                                  group="windows", lo=1, hi=100_000, label="Season length (seasonal naive)")
     # ---- model
     cell: Cell = setting("lstm", "recurrent cell", group="model", aliases=("model",), label="Cell",
-                         labels={"rnn": "Vanilla RNN", "lstm": "LSTM", "gru": "GRU"})
+                         labels={"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"})
     hidden_size: int = setting(64, "units per layer and direction", group="model", lo=1, hi=4096,
                                aliases=("hidden",), step=8, label="Hidden size")
     num_layers: int = setting(2, "stacked recurrent layers", group="model", lo=1, hi=16, aliases=("layers",),

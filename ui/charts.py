@@ -38,9 +38,7 @@ SERIES_COLORS: dict[str, str] = {
     "val": "#f59e0b",
     "validation": "#f59e0b",
     "test": "#10b981",
-    "train loss": "#3b82f6",
-    "validation loss": "#f59e0b",
-    "batch loss": "#93c5fd",
+    "per batch": "#93c5fd",
 }
 SERIES_LABELS: dict[str, str] = {
     "actual": "actual",
@@ -51,7 +49,9 @@ SERIES_LABELS: dict[str, str] = {
     "forecast": "forecast",
 }
 SPAN_COLORS = {"train": "#3b82f6", "validation": "#f59e0b", "test": "#10b981"}
-_EXTRA_COLORS = ["#6366f1", "#db2777", "#0891b2", "#65a30d", "#9333ea", "#ea580c", "#0d9488", "#be123c"]
+# series without a fixed colour (compared runs, extra features): d3's category10 order without its
+# orange and red (the model's colour), so the first few differ as much as colours can
+EXTRA_COLORS = ["#1f77b4", "#2ca02c", "#9467bd", "#e377c2", "#17becf", "#bcbd22", "#8c564b", "#7f7f7f"]
 
 
 def color_scale(names: Iterable[str]) -> alt.Scale:
@@ -61,7 +61,7 @@ def color_scale(names: Iterable[str]) -> alt.Scale:
 
 
 def _colors(domain: Sequence[str]) -> list[str]:
-    extra = iter(_EXTRA_COLORS * 4)
+    extra = iter(EXTRA_COLORS * 4)
     return [SERIES_COLORS.get(n) or next(extra) for n in domain]
 
 
@@ -166,8 +166,14 @@ def _empty(message: str, height: int, spec: bool = False) -> Any:
     return _render(_empty_layout, {"text": pd.DataFrame({"text": [message]})}, spec, height=height)
 
 
+# month ticks carry their year ("Jun 2015"): Vega writes the year only on January ticks, which
+# overlapping labels often drop, leaving multi-year axes with months alone
+TIME_LABELS = ("date(datum.value) == 1 && hours(datum.value) == 0 && minutes(datum.value) == 0 "
+               "? timeFormat(datum.value, '%b %Y') : datum.label")
+
+
 def _time_x(field: str = "time", title: str | None = None) -> alt.X:
-    return alt.X(f"{field}:T", title=title, axis=alt.Axis(labelOverlap=True))
+    return alt.X(f"{field}:T", title=title, axis=alt.Axis(labelOverlap=True, labelExpr=TIME_LABELS))
 
 
 def _hover_rule(data: pd.DataFrame, x_field: str, x_type: str, tooltip: list, height: int) -> alt.LayerChart | None:
@@ -276,7 +282,8 @@ def _lines_layout(data: Any, wide: Any, *, x: str, x_type: str, x_title: str | N
     dash = alt.StrokeDash("series:N", legend=None, scale=alt.Scale(
         domain=domain, range=[[5, 3] if d else [1, 0] for d in dashed]))
     xenc = alt.X(f"{x}:{x_type}", title=x_title,
-                 axis=alt.Axis(tickMinStep=1, format="d") if x_type == "Q" and integer_x else alt.Axis(labelOverlap=True))
+                 axis=alt.Axis(tickMinStep=1, format="d") if x_type == "Q" and integer_x else
+                 alt.Axis(labelOverlap=True, labelExpr=TIME_LABELS if x_type == "T" else alt.Undefined))
     yscale = alt.Scale(type="log") if log_y else alt.Scale(zero=False)
     base = alt.Chart(data).encode(
         x=xenc,
@@ -336,16 +343,16 @@ def loss_curves(history: pd.DataFrame, batches: pd.DataFrame | None = None, *, b
     if batches is not None and len(batches):
         b = downsample(pd.DataFrame({"epoch": batches["epoch"].to_numpy(), "value": batches["loss"].to_numpy()}), 600,
                        x="epoch", y="value")
-        batch = part(["batch loss"], b["epoch"].to_numpy(), [b["value"].to_numpy()])
+        batch = part(["per batch"], b["epoch"].to_numpy(), [b["value"].to_numpy()])
     if history is not None and len(history):
-        cols = [(c, n) for c, n in (("train_loss", "train loss"), ("val_loss", "validation loss")) if c in history]
+        cols = [(c, n) for c, n in (("train_loss", "train"), ("val_loss", "validation")) if c in history]
         ep = part([n for _, n in cols], history["epoch"].to_numpy(), [history[c].to_numpy() for c, _ in cols]) \
             if cols else None
     if batch is None and ep is None:
         return _empty("loss curves appear after the first batches", height, spec)
     present = set() if ep is None else set(ep["series"].unique())
-    names = tuple(n for n in ("batch loss", "train loss", "validation loss")
-                  if (batch is not None if n == "batch loss" else n in present))
+    names = tuple(n for n in ("per batch", "train", "validation")
+                  if (batch is not None if n == "per batch" else n in present))
     best = pd.DataFrame({"epoch": [best_epoch], "label": [f"best epoch {best_epoch}"]}) if best_epoch else None
     return _render(_loss_layout, {"batch": batch, "epochs": ep, "best": best}, spec, names=names, height=height,
                    log_y=log_y)
@@ -481,7 +488,7 @@ def compare_losses(history: pd.DataFrame, *, height: int = 320, log_y: bool = Tr
     if not len(long):
         return _empty("no loss history", height)
     runs = list(dict.fromkeys(history["run"]))
-    scale = alt.Scale(domain=runs, range=(_EXTRA_COLORS * 4)[: len(runs)])
+    scale = alt.Scale(domain=runs, range=(EXTRA_COLORS * 4)[: len(runs)])
     return (
         alt.Chart(long)
         .mark_line(strokeWidth=1.8, point=alt.OverlayMarkDef(size=20))

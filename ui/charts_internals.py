@@ -19,7 +19,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from ui.charts import SERIES_COLORS, SPAN_COLORS, downsample, lines, to_long
+from ui.charts import EXTRA_COLORS, SERIES_COLORS, SPAN_COLORS, TIME_LABELS, downsample, lines, to_long
 
 # Linked views share one selection parameter across concatenated charts; Altair 6 merges the
 # copies (what we want) and warns about it on every render.
@@ -239,7 +239,7 @@ def unit_heatmap(long: pd.DataFrame, *, value_title: str = "activation",
     scheme = "blueorange" if domain[0] < 0 else "viridis"
     px = _row_px(len(order))
     chart = alt.Chart(data).mark_rect().encode(
-        x=alt.X("time:T", title=None, axis=alt.Axis(labelOverlap=True)), x2="time_end:T",
+        x=alt.X("time:T", title=None, axis=alt.Axis(labelOverlap=True, labelExpr=TIME_LABELS)), x2="time_end:T",
         y=alt.Y("label:N", sort=order, axis=_row_axis(px, "unit")),
         color=alt.Color("activation:Q", title=value_title, scale=alt.Scale(scheme=scheme, domain=list(domain)),
                         legend=alt.Legend(orient="top", gradientLength=220)),
@@ -260,11 +260,12 @@ def unit_vs_input(frame: pd.DataFrame, unit_label: str, y_title: str, *, height:
     data = downsample(frame, 2000, x="time")
     zoom = alt.selection_interval(bind="scales", encodings=["x"])
     top = alt.Chart(data).mark_line(color="#9333ea", strokeWidth=1.4).encode(
-        x=alt.X("time:T", title=None), y=alt.Y("activation:Q", title=f"{unit_label} activation", scale=alt.Scale(zero=False)),
+        x=alt.X("time:T", title=None, axis=alt.Axis(labelExpr=TIME_LABELS)),
+        y=alt.Y("activation:Q", title=f"{unit_label} activation", scale=alt.Scale(zero=False)),
         tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"), alt.Tooltip("activation:Q", format=".3f")],
     ).add_params(zoom).properties(height=height, width="container")
     bottom = alt.Chart(data).mark_line(color=SERIES_COLORS["actual"], strokeWidth=1.2).encode(
-        x=alt.X("time:T", title=None), y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+        x=alt.X("time:T", title=None, axis=alt.Axis(labelExpr=TIME_LABELS)), y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
         tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"), alt.Tooltip("value:Q", format=",.4g")],
     ).properties(height=height, width="container")
     return alt.vconcat(top, bottom).resolve_scale(x="shared")
@@ -283,7 +284,9 @@ def saturation_bars(sat: pd.DataFrame) -> alt.Chart:
     px = _row_px(len(data), total=400, lo=14, hi=26)
     return alt.Chart(long).mark_bar().encode(
         y=alt.Y("name:N", sort=list(data["name"]), axis=_row_axis(px, None, labelLimit=200)),
-        x=alt.X("share:Q", title="share of values", axis=alt.Axis(format="%"), stack="zero"),
+        # at least a 1 % wide axis: when nothing saturates it reads 0 % .. 1 %, not one "0.000000%" tick
+        x=alt.X("share:Q", title="share of values", axis=alt.Axis(format=".1%", tickCount=4), stack="zero",
+                scale=alt.Scale(domain=[0, max(0.01, float(data[["frac_low", "frac_high"]].sum(axis=1).max()))])),
         color=alt.Color("side:N", title=None, scale=alt.Scale(domain=["saturated low", "saturated high"],
                                                               range=["#3b82f6", "#e4572e"]),
                         legend=alt.Legend(orient="top")),
@@ -496,7 +499,7 @@ def saliency_chart(sal: pd.DataFrame, seq_len: int, *, height: int = 320, window
     if sal is None or len(sal) == 0:
         return _empty("no saliency", height)
     feats = list(dict.fromkeys(sal["feature"]))
-    colors = [SERIES_COLORS["model"], *["#6366f1", "#0891b2", "#65a30d", "#9333ea", "#ea580c", "#0d9488", "#be123c"] * 4]
+    colors = [SERIES_COLORS["model"], *EXTRA_COLORS * 4]
     scale = alt.Scale(domain=feats, range=colors[: len(feats)])
     lags = list(range(seq_len - 1, -1, -1))  # oldest input step left, the anchor right
     x = alt.X("lag:O", title="steps before the anchor (0 = last input step)", scale=alt.Scale(domain=lags),
@@ -537,7 +540,7 @@ def what_if_series(inputs: pd.DataFrame, forecast: pd.DataFrame, *, y_title: str
               "forecast (original)": "#f4a582", "forecast (edited)": SERIES_COLORS["model"]}
     order = [o for o in order if o in set(data["series"])]
     return alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=1.8).encode(
-        x=alt.X("time:T", title=None),
+        x=alt.X("time:T", title=None, axis=alt.Axis(labelExpr=TIME_LABELS)),
         y=alt.Y("value:Q", title=y_title or None, scale=alt.Scale(zero=False)),
         color=alt.Color("series:N", title=None, scale=alt.Scale(domain=order, range=[colors[o] for o in order]),
                         legend=alt.Legend(orient="top")),
