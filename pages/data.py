@@ -24,6 +24,7 @@ from ui.common import (
     load_builtin,
     load_csv_bytes,
     transform_words,
+    warm_up_training,
     window_summary,
 )
 from ui.views import TASK_LABELS, available_tasks, view
@@ -46,7 +47,7 @@ def _use(ds: Any, spec: dict[str, Any]) -> None:
     state.set_dataset(ds, {**spec, "fingerprint": ds.fingerprint()})
     st.session_state[K_TARGET] = ds.target
     st.session_state[K_FEATURES] = []
-    saved = state.peek_config()  # none yet on a first visit: created after the chart (torch import)
+    saved = state.peek_config()  # none yet on a first visit
     if saved is not None:
         state.set_config(saved.replace(dataset=ds.name, target=ds.target, features=[], time_col=spec.get("time_col")))
 
@@ -163,8 +164,6 @@ if ds.warnings:
     st.warning("**What the loader changed**\n\n" + "\n".join(f"- {w}" for w in ds.warnings))
 
 # ----------------------------------------------------------------------------- target and features
-# (read from the widgets and any earlier settings without building a RunConfig yet: that
-# imports torch, which the chart below does not need)
 saved = state.peek_config()
 columns = ds.columns
 if st.session_state.get(K_TARGET) not in columns:
@@ -235,3 +234,6 @@ with tab_stats:
     stats = ds.frame.describe().T
     stats.insert(1, "missing", ds.frame.isna().sum())
     st.dataframe(stats.style.format("{:,.4g}"), width="stretch")
+
+# torch loads in the background while the user reads this page: the first Train starts at once
+warm_up_training()

@@ -140,10 +140,10 @@ DATA_FIELDS = ("target", "features", "seq_len", "horizon", "transform", "scaling
 
 @st.cache_data(show_spinner="Splitting and windowing the series…", max_entries=64)
 def _window_summary(_dataset: Any, fingerprint: str, settings: dict[str, Any]) -> dict[str, Any]:
-    from rnnlab import pipeline
     from rnnlab.settings import RunConfig
+    from rnnlab.tasks.forecast.prepared import prepare  # numpy and pandas only: the Data page loads no torch
 
-    prep = pipeline.prepare(_dataset, RunConfig().replace(**settings))
+    prep = prepare(_dataset, RunConfig().replace(**settings))
     idx, sp, n = prep.index, prep.split, len(prep.index)
     bounds = {"train": (0, sp.train_end), "validation": (sp.train_end, sp.val_end), "test": (sp.val_end, n)}
     windows = {"train": len(prep.train), "validation": len(prep.val), "test": len(prep.test)}

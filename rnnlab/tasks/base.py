@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from torch import nn
+if TYPE_CHECKING:  # pragma: no cover - the protocol names torch types; importing it needs no torch
+    from torch import nn
 
-from rnnlab.export import ExportSpec
-from rnnlab.models import ModelShape
-from rnnlab.run import Run
-from rnnlab.settings import ResolvedConfig, RunConfig
-from rnnlab.training import Callback, Objective
+    from rnnlab.export import ExportSpec
+    from rnnlab.models import ModelShape
+    from rnnlab.run import Run
+    from rnnlab.settings import ResolvedConfig, RunConfig
+    from rnnlab.training import Callback, Objective
 
 
 @dataclass(frozen=True)

@@ -1,105 +1,29 @@
 """Forecasting a numeric series: windows slid over one series, direct multi-step forecasts,
 scored against naive, seasonal-naive and linear-AR baselines on the same windows.
 
-Modules: :mod:`.prepared` (split, fit on train, windows), :mod:`.run` (the run type and
-batched prediction), :mod:`.evaluate` (metrics and baselines), :mod:`.store` (its run files).
+Modules: :mod:`.prepared` (split, fit on train, windows; torch-free), :mod:`.run` (the run type and
+batched prediction), :mod:`.evaluate` (metrics and baselines), :mod:`.evolution` (states during
+training), :mod:`.store` (its run files), :mod:`.task` (the Task object the core calls).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
 from typing import Any
 
-import numpy as np
-from torch import nn
-
-from rnnlab.data import Dataset, list_datasets, load_dataset
-from rnnlab.export import ExportSpec, forecast_spec
-from rnnlab.models import ModelShape
-from rnnlab.settings import RunConfig
-from rnnlab.tasks.base import CatalogueEntry
-from rnnlab.tasks.forecast import store
-from rnnlab.tasks.forecast.evaluate import (
-    BASELINES,
-    evaluate,
-    is_close_to_naive,
-    metrics_table,
-)
-from rnnlab.tasks.forecast.evolution import TrajectoryRecorder
-from rnnlab.tasks.forecast.prepared import Prepared, prepare
-from rnnlab.tasks.forecast.run import (
-    ForecastRun,
-    anchor_states,
-    hidden_states,
-    predict_original,
-    predict_scaled,
-)
-from rnnlab.training import Callback, TensorPairs
+# public names -> the submodule defining them; loaded on first use, so that the data preparation
+# (prepared.py: numpy and pandas only) can be imported without torch (the Data page does)
+_EXPORTS = {
+    "FORECAST": "task", "ForecastTask": "task",
+    "Prepared": "prepared", "prepare": "prepared",
+    "ForecastRun": "run", "anchor_states": "run", "hidden_states": "run", "predict_original": "run",
+    "predict_scaled": "run",
+    "BASELINES": "evaluate", "evaluate": "evaluate", "is_close_to_naive": "evaluate", "metrics_table": "evaluate",
+}
+__all__ = sorted(_EXPORTS)
 
 
-class ForecastTask:
-    name = "forecast"
-    data_kind = "series"
-    required_files = store.REQUIRED_FILES
-    optional_files = store.OPTIONAL_FILES
-
-    def catalogue(self) -> list[CatalogueEntry]:
-        return [CatalogueEntry(i.name, "series", f"{i.rows} rows, {i.frequency}", "columns: " + ", ".join(i.columns)
-                               + f" (default target {i.target})", i.description, i.source, i.licence)
-                for i in list_datasets()]
-
-    def load_data(self, spec: str, config: RunConfig) -> Dataset:
-        return load_dataset(spec, time_col=config.time_col)
-
-    def prepare(self, data: Dataset, config: RunConfig, fitted: Any = None) -> Prepared:
-        return prepare(data, config, fitted)
-
-    def model_shape(self, prep: Prepared) -> ModelShape:
-        return ModelShape("forecast", input_size=prep.preprocessor.n_features, output_size=prep.config.horizon)
-
-    def objective(self, prep: Prepared) -> TensorPairs:
-        return TensorPairs(*prep.tensors("train"), *prep.tensors("val"))
-
-    def recorder(self, prep: Prepared, model: nn.Module) -> TrajectoryRecorder:
-        return TrajectoryRecorder(prep).attach(model)  # type: ignore[arg-type]
-
-    def make_run(self, prep: Prepared, model: nn.Module, *, history: list[dict[str, float]],
-                 train_info: dict[str, Any], meta: dict[str, Any], recorder: Callback | None) -> ForecastRun:
-        meta = {**meta, "data_fingerprint": prep.dataset.fingerprint(), "data_source": prep.dataset.source}
-        evolution = recorder.evolution() if recorder is not None else None  # type: ignore[attr-defined]
-        return ForecastRun(config=prep.config, model=model, dataset=prep.dataset, history=history,
-                           train_info=train_info, meta=meta, preprocessor=prep.preprocessor, linear=prep.fit_linear(),
-                           evolution=evolution, _prepared=prep)
-
-    def evaluate(self, run: ForecastRun) -> ForecastRun:
-        return evaluate(run)
-
-    def preview(self, prep: Prepared, model: nn.Module, val_output: Any, epoch: int) -> dict[str, Any] | None:
-        """Validation forecast (first step of each window) in original units. ``val_output``: the
-        trainer's model-space predictions of the validation windows, else a forward pass now."""
-        if val_output is not None:
-            pred = prep.preprocessor.inverse_targets(val_output.numpy().astype(np.float64), prep.val.base)[:, 0]
-        else:
-            was_training = model.training
-            pred = predict_original(model, prep.preprocessor, prep.val)[:, 0]  # type: ignore[arg-type]
-            model.train(was_training)
-        return {"time": prep.index[prep.val.anchors + 1], "actual": prep.val.y_true[:, 0].copy(),
-                "forecast": pred, "epoch": epoch}
-
-    def export_spec(self, run: ForecastRun) -> ExportSpec:
-        return forecast_spec(run.model, run.preprocessor.seq_len, run.prepared().test.X[:64])
-
-    def describe_data(self, run: ForecastRun) -> dict[str, Any]:
-        return store.describe_data(run)
-
-    def write_files(self, run: ForecastRun, folder: Path) -> None:
-        store.write_files(run, folder)
-
-    def read_run(self, folder: Path, doc: dict[str, Any], **common: Any) -> ForecastRun:
-        return store.read_run(folder, doc, **common)
-
-
-FORECAST = ForecastTask()
-
-__all__ = ["BASELINES", "FORECAST", "ForecastRun", "ForecastTask", "Prepared", "anchor_states", "evaluate",
-           "hidden_states", "is_close_to_naive", "metrics_table", "predict_original", "predict_scaled", "prepare"]
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

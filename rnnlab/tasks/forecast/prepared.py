@@ -8,10 +8,10 @@ windows of every span. Nothing from the validation or test span reaches a fitted
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import torch
 
 from rnnlab.baselines import LinearAR
 from rnnlab.calendar import calendar_freq, infer_season, suggest_window
@@ -20,6 +20,9 @@ from rnnlab.errors import ConfigError
 from rnnlab.metrics import mase_scale
 from rnnlab.preprocessing import Preprocessor, Split, Windows, chronological_split
 from rnnlab.settings import ResolvedConfig, RunConfig
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 SPANS = ("train", "val", "test")
 ANALYSIS_SPANS = (*SPANS, "all")
@@ -86,6 +89,8 @@ class Prepared:
         return self.preprocessor.windows(self.dataset.frame, np.array([n - 1]), self.inputs)
 
     def tensors(self, name: str) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch  # here, not at the top: preparing the data needs no torch
+
         w = self.span(name)
         return torch.from_numpy(w.X), torch.from_numpy(w.Y)
 
