@@ -68,7 +68,7 @@ def minimal_epoch_fn(model, X, Y, batch_size: int, seed: int = 0):
         perm = torch.randperm(n, generator=gen)
         for i in range(0, n, batch_size):
             idx = perm[i : i + batch_size]
-            pred, _ = model(X[idx])
+            pred = model(X[idx])[0]
             loss = loss_fn(pred, Y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -102,7 +102,7 @@ def warm_up(*models_and_data: Any, batches: int = 2) -> None:
     for m in models:
         opt = torch.optim.Adam(m.parameters(), lr=0.0)
         for i in range(batches):
-            pred, _ = m(X[i * 64 : (i + 1) * 64])
+            pred = m(X[i * 64 : (i + 1) * 64])[0]
             ((pred - Y[i * 64 : (i + 1) * 64]) ** 2).mean().backward()
         opt.zero_grad(set_to_none=True)
 

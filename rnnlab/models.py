@@ -10,6 +10,10 @@ second implementation.
   nonlinearity) and the data-derived sizes of a :class:`ModelShape`: numeric frames go straight
   into the recurrent layers, token ids through an embedding; :meth:`RecurrentBackbone.encode`
   packs padded batches when it is given their lengths, so padding never reaches a state.
+* optional parts, each off by default and inspectable (:mod:`rnnlab.layers`): a causal
+  convolutional front end before the recurrent layers (``conv_layers``), attention of the last
+  state over every step's state feeding the head (``attention``), and LSTNet's linear
+  autoregressive highway added to the forecast (``highway``).
 * each head is a subclass registered in :data:`MODELS` under its ``ModelShape.head``.
 * :class:`RNNForecaster` adds a linear head that predicts all ``horizon`` steps at once
   (direct multi-step) from the state at the window's last step.
@@ -18,13 +22,14 @@ second implementation.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnnlab.errors import ConfigError
+from rnnlab.layers import Attention, CausalConv, Highway
 from rnnlab.settings import RunConfig
 
 
@@ -76,8 +81,10 @@ class RecurrentBackbone(nn.Module):
         # token ids -> vectors of input_size (the padding token's vector is zero and never trained)
         self.embedding = (nn.Embedding(shape.vocab_size, shape.input_size, padding_idx=shape.pad_index)
                           if shape.vocab_size else None)
+        self.conv = (CausalConv(shape.input_size, config.conv_channels, config.conv_kernel, config.conv_dilation,
+                                config.conv_layers) if config.conv_layers else None)
         kwargs: dict[str, Any] = dict(
-            input_size=shape.input_size,
+            input_size=config.conv_channels if self.conv is not None else shape.input_size,
             hidden_size=config.hidden_size,
             num_layers=config.num_layers,
             dropout=config.dropout if config.num_layers > 1 else 0.0,
@@ -98,13 +105,22 @@ class RecurrentBackbone(nn.Module):
         padded sequence (packed, so no state ever reads padding; steps past a length are zeros).
         Returns ``(states (B, T, H * directions), hidden)``: the top layer at every step, and the
         final hidden state of every layer (``(h, c)`` for an LSTM) to carry on from."""
-        inputs = self.embedding(x) if self.embedding is not None else x  # (B, T, F)
+        inputs = self.rnn_inputs(x)  # (B, T, F')
         if lengths is None:
             return self.rnn(inputs, hidden)
         packed = pack_padded_sequence(inputs, lengths.to("cpu", torch.int64), batch_first=True, enforce_sorted=False)
         out, hidden = self.rnn(packed, hidden)
         states, _ = pad_packed_sequence(out, batch_first=True, total_length=inputs.shape[1])
         return states, hidden
+
+    def rnn_inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """What the recurrent layers read: ``x`` through the embedding and the convolutions, if any."""
+        inputs = self.embedding(x) if self.embedding is not None else x  # (B, T, F)
+        return self.conv(inputs) if self.conv is not None else inputs  # (B, T, channels)
+
+    def recurrent_modules(self) -> list[nn.Module]:
+        """The layers ``freeze="recurrent"`` keeps fixed: embedding, convolutions, recurrent layers."""
+        return [m for m in (self.embedding, self.conv, self.rnn) if m is not None]
 
     @property
     def state_width(self) -> int:
@@ -123,17 +139,39 @@ class RecurrentBackbone(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
+class ForecastOutput(NamedTuple):
+    """What a forecaster returns: ``out[0]`` is the forecast, ``out[1]`` the states."""
+
+    prediction: torch.Tensor  # (B, horizon): the network's part plus the highway's, in model space
+    states: torch.Tensor  # (B, T, H * directions): the top layer at every input step
+    attention: torch.Tensor | None = None  # (B, T) weights over the input steps (None without attention)
+
+
 class RNNForecaster(RecurrentBackbone):
-    """Recurrent encoder + linear head: ``(B, T, F) -> (B, horizon)``."""
+    """Recurrent encoder + linear head (+ attention, + highway): ``(B, T, F) -> (B, horizon)``."""
 
     def __init__(self, config: RunConfig, shape: ModelShape) -> None:
         super().__init__(config, shape)
-        self.head = nn.Linear(self.state_width, shape.output_size)
+        width = self.state_width
+        self.attention = Attention(config.attention, width) if config.attention != "none" else None
+        self.head = nn.Linear(2 * width if self.attention is not None else width, shape.output_size)
+        self.highway = Highway(config.highway, shape.output_size) if config.highway else None
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return ``(prediction (B, horizon), states (B, T, H * directions))``."""
-        states, _ = self.rnn(x)  # (B, T, H*D): top-layer hidden state at every step
-        return self.head(self.summary(states)), states  # (B, horizon), (B, T, H*D)
+    def parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor | None]:
+        """``(network part (B, h), highway part (B, h) or None, states, attention weights or None)``."""
+        states, _ = self.rnn(self.rnn_inputs(x))  # (B, T, H*D): top-layer hidden state at every step
+        summary = self.summary(states)  # (B, H*D)
+        weights = None
+        if self.attention is not None:
+            context, weights = self.attention(summary, states)  # (B, H*D), (B, T)
+            summary = torch.cat([summary, context], dim=-1)  # (B, 2*H*D)
+        highway = self.highway(x) if self.highway is not None else None
+        return self.head(summary), highway, states, weights
+
+    def forward(self, x: torch.Tensor) -> ForecastOutput:
+        """``(prediction (B, horizon), states (B, T, H * directions), attention (B, T) or None)``."""
+        network, highway, states, weights = self.parts(x)
+        return ForecastOutput(network if highway is None else network + highway, states, weights)
 
 
 # head name -> model class (each a RecurrentBackbone with its head)

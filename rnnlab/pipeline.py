@@ -30,6 +30,7 @@ from rnnlab.run import Run, new_meta
 from rnnlab.settings import RunConfig
 from rnnlab.tasks import get_task
 from rnnlab.training import Callback, Trainer, seeded
+from rnnlab.transfer import start_from
 
 Builder = Callable[[RunConfig, ModelShape], nn.Module]
 
@@ -59,6 +60,7 @@ def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.E
     task = get_task(cfg.task)
     with seeded(cfg.seed):  # atomic seed + init: concurrent jobs cannot draw in between
         model = build(cfg, task.model_shape(prep))
+    transfer_notes = start_from(model, cfg, prep)  # init_from / freeze (nothing without them)
     recorder = task.recorder(prep, model) if record_evolution else None
     trainer = Trainer(cfg, [*callbacks, recorder] if recorder is not None else callbacks)
     result = trainer.fit(model, task.objective(prep), stop_event=stop_event)
@@ -66,7 +68,7 @@ def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.E
         if result.stop_reason == "diverged":
             raise TrainingError(result.message)
         raise TrainingError(f"{result.message}; no epoch finished, so there are no weights to keep")
-    warnings = list(prep.warnings)
+    warnings = list(prep.warnings) + transfer_notes
     if result.stop_reason == "diverged":
         warnings.append(result.message)
     if result.instability:

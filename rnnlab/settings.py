@@ -32,13 +32,15 @@ Scaling = Literal["standard", "minmax", "none"]
 Transform = Literal["auto", "level", "diff", "log_return"]
 Optimizer = Literal["adam", "adamw"]
 LRSchedule = Literal["plateau", "cosine", "none"]
+AttentionKind = Literal["none", "additive", "dot"]
+Freeze = Literal["none", "recurrent"]
 
 TASKS: tuple[str, ...] = get_args(Task)
 CELLS: tuple[str, ...] = get_args(Cell)
 SCALINGS: tuple[str, ...] = get_args(Scaling)
 TRANSFORMS: tuple[str, ...] = get_args(Transform)
 
-GROUPS = ("data", "windows", "model", "training")
+GROUPS = ("data", "windows", "model", "architecture", "training")
 
 
 def setting(default: Any, help: str, *, group: str, lo: float | None = None, hi: float | None = None,
@@ -99,6 +101,28 @@ class RunConfig:
     bidirectional: bool = setting(False, "read each input window both ways", group="model", label="Bidirectional")
     nonlinearity: Nonlinearity = setting("tanh", "activation of the vanilla RNN cell", group="model",
                                          label="RNN activation (vanilla RNN only)")
+    # ---- architecture beyond the plain RNN (each off by default)
+    attention: AttentionKind = setting("none", "attention of the last state over the states of every input step, "
+                                       "feeding the head: additive (Bahdanau) or scaled dot-product",
+                                       group="architecture", tasks=("forecast",), label="Attention",
+                                       labels={"none": "none", "additive": "additive (Bahdanau)",
+                                               "dot": "scaled dot-product"})
+    conv_layers: int = setting(0, "causal 1-D convolution layers before the recurrent layers (0: none; CNN-RNN)",
+                               group="architecture", lo=0, hi=8, label="Convolution layers")
+    conv_channels: int = setting(32, "channels of each convolution layer", group="architecture", lo=1, hi=1024,
+                                 step=8, label="Convolution channels")
+    conv_kernel: int = setting(3, "kernel size (steps) of each convolution layer", group="architecture", lo=1, hi=64,
+                               label="Convolution kernel")
+    conv_dilation: int = setting(1, "dilation growth: layer i (from 0) uses dilation conv_dilation**i",
+                                 group="architecture", lo=1, hi=8, label="Convolution dilation growth")
+    highway: int = setting(0, "lags of the linear autoregressive highway added to the output (LSTNet; 0: off)",
+                           group="architecture", lo=0, hi=10_000, tasks=("forecast",), label="AR highway lags")
+    init_from: str | None = setting(None, "start from a saved run's weights (a run folder; auto: a fresh model)",
+                                    group="architecture", label="Start from run")
+    freeze: Freeze = setting("none", "with init_from: train every layer, or freeze the recurrent (and "
+                             "convolution, embedding) layers and train only the head", group="architecture",
+                             label="Frozen layers", labels={"none": "none (fine-tune everything)",
+                                                            "recurrent": "recurrent layers (train the head)"})
     # ---- training
     epochs: int = setting(60, "maximum epochs (early stopping usually ends sooner)", group="training", lo=1,
                           hi=10_000, step=10, label="Max epochs")

@@ -72,7 +72,7 @@ def test_cell_loop_on_forecaster_and_saturation() -> None:
     model = make_forecaster(cell="lstm", input_size=2, hidden_size=6, num_layers=2, horizon=3).eval()
     X = torch.randn(5, 8, 2)
     with torch.no_grad():
-        _, states = model(X)
+        states = model(X).states
     trace = A.trace_cells(model, X)
     assert np.abs(trace.layers[-1].h - states.numpy()).max() < 1e-5
     assert [s.shape for s in A.layer_states(model, X)] == [(5, 8, 6), (5, 8, 6)]

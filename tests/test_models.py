@@ -15,7 +15,7 @@ from tests.helpers import make_forecaster
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_forward_returns_prediction_and_per_step_states(cell, bidirectional):
     model = make_forecaster(cell, input_size=3, hidden_size=8, num_layers=2, horizon=5, bidirectional=bidirectional)
-    pred, states = model(torch.randn(4, 12, 3))
+    pred, states = model(torch.randn(4, 12, 3))[:2]
     assert pred.shape == (4, 5)
     assert states.shape == (4, 12, 8 * (2 if bidirectional else 1))
     assert type(model.rnn).__name__ == {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[cell]

@@ -66,8 +66,7 @@ def poison_after(model: torch.nn.Module, n_forwards: int) -> torch.nn.Module:
             return None
         calls[0] += 1
         if calls[0] > n_forwards:
-            pred, states = output
-            return pred * float("nan"), states
+            return output._replace(prediction=output.prediction * float("nan"))
         return None
 
     model.register_forward_hook(hook)

@@ -81,7 +81,7 @@ class CellTrace:
 
 
 def _rnn_module(model: RNNForecaster | nn.RNNBase) -> nn.RNNBase:
-    rnn = model.rnn if isinstance(model, RNNForecaster) else model
+    rnn = model if isinstance(model, nn.RNNBase) else model.rnn
     if not isinstance(rnn, (nn.RNN, nn.LSTM, nn.GRU)):
         raise ConfigError(f"expected an nn.RNN, nn.LSTM or nn.GRU, got {type(rnn).__name__}")
     if getattr(rnn, "proj_size", 0):
@@ -179,6 +179,9 @@ def trace_cells(model: RNNForecaster | nn.RNNBase, X: np.ndarray | torch.Tensor,
     rnn = _rnn_module(model)
     kind = _cell_kind(rnn)
     Xt = torch.as_tensor(X)  # (n, T, F) batch-first, also for modules built with batch_first=False
+    if not isinstance(model, nn.RNNBase):  # a whole model: the recurrent layers read its front end's output
+        with torch.no_grad():
+            Xt = model.rnn_inputs(Xt)
     chunks: list[list[dict[str, np.ndarray]]] = []
     for i in range(0, len(Xt), chunk):
         xb = Xt[i : i + chunk]

@@ -38,7 +38,7 @@ def saliency(model: RNNForecaster, X: np.ndarray | torch.Tensor, steps: Sequence
     with torch.enable_grad():
         for i in range(0, len(Xt), chunk):
             x = Xt[i : i + chunk].clone().requires_grad_(True)  # (B, T, F)
-            pred, _ = model(x)  # (B, h)
+            pred = model(x)[0]  # (B, h)
             acc = torch.zeros_like(x)
             for j, k in enumerate(ks):
                 (g,) = torch.autograd.grad(pred[:, k].sum(), x, retain_graph=j < len(ks) - 1)
@@ -114,7 +114,7 @@ def _window_model_input(pre: Preprocessor, frame: pd.DataFrame, anchor: int, tar
 @torch.no_grad()
 def _step_states(model: RNNForecaster, X: np.ndarray) -> np.ndarray:
     model.eval()
-    states, _ = model.rnn(torch.as_tensor(X, dtype=torch.float32))
+    states, _ = model.encode(torch.as_tensor(X, dtype=torch.float32))
     return states.numpy()  # (B, T, H*D)
 
 

@@ -51,7 +51,7 @@ def shot(page: Any, name: str) -> None:
 
 def in_view(page: Any, locator: Any) -> bool:
     box = locator.bounding_box()
-    return box is not None and 0 <= box["y"] and box["y"] + min(box["height"], 40) <= page.viewport_size["height"]
+    return box is not None and box["y"] >= 0 and box["y"] + min(box["height"], 40) <= page.viewport_size["height"]
 
 
 @pytest.mark.parametrize("width", WIDTHS)

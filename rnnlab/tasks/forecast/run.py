@@ -46,7 +46,7 @@ def anchor_states(model: RNNForecaster, X: np.ndarray | torch.Tensor, chunk: int
     batched chunks without keeping every step: ``(n, H * directions)`` float32."""
     model.eval()
     Xt = torch.as_tensor(X, dtype=torch.float32)
-    outs = [model.summary(model.rnn(Xt[i : i + chunk])[0]) for i in range(0, len(Xt), chunk)]
+    outs = [model.summary(model.encode(Xt[i : i + chunk])[0]) for i in range(0, len(Xt), chunk)]
     return torch.cat(outs).numpy() if outs else np.empty((0, model.state_width), dtype=np.float32)
 
 
