@@ -15,6 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts
+from ui import charts_architecture as cha
 from ui import charts_internals as ci
 from ui.analysis_cache import cached, peek
 from ui.common import ensure_entry_script, fmt, guard, need_run
@@ -249,6 +250,59 @@ def evolution_tab(run: Any, color_by: str) -> None:
 
 
 # ----------------------------------------------------------------------------- page
+def architecture_tab(run: Any) -> None:
+    """Attention weights next to saliency, the convolution filters and activations, the highway's share."""
+    prep = run.prepared()
+    n = len(prep.test)
+    window = st.slider("Test window", 0, n - 1, n - 1, key=rkey(run, "arch_window"),
+                       help="The window shown in detail (its anchor date is in the captions)")
+    anchor = prep.index[prep.test.anchors[window]]
+    h = run.config.horizon
+    if run.config.attention != "none":
+        st.markdown(f"##### Attention ({run.config.attention})")
+        step = st.select_slider("Forecast step", list(range(1, h + 1)), key=rkey(run, "arch_step")) if h > 1 else 1
+        c1, c2 = st.columns(2)
+        with c1:
+            st.caption(f"Weights of step {step} over the input steps, every test window (rows by anchor time)")
+            frame = cached(run, ("attention", step), lambda: A.attention_frame(run, "test", step))
+            st.altair_chart(cha.attention_heatmap(frame), width="stretch")
+        with c2:
+            (cmp, corr) = cached(run, ("att_vs_sal", window, step), lambda: A.attention_vs_saliency(run, window, step))
+            verdict = ("they agree" if corr >= 0.5 else "they partly agree" if corr >= 0.2 else "they disagree") \
+                if corr == corr else "one of them is flat"
+            st.caption(f"Window ending {anchor:%Y-%m-%d %H:%M}: attention vs gradient saliency (correlation "
+                       f"{fmt(corr, 2)}: {verdict}). Attention says where the head reads; saliency, where a change "
+                       "of the input would move the forecast.")
+            st.altair_chart(cha.attention_vs_saliency(cmp), width="stretch")
+    if run.config.conv_layers:
+        st.markdown(f"##### Convolutional front end ({run.config.conv_layers} layer"
+                    f"{'s' if run.config.conv_layers > 1 else ''}, receptive field {run.model.conv.receptive_field} steps)")
+        layer = st.selectbox("Layer", list(range(run.config.conv_layers)), key=rkey(run, "arch_layer"),
+                             format_func=lambda i: f"layer {i + 1} (dilation {run.config.conv_dilation ** i})")
+        c1, c2 = st.columns(2)
+        with c1:
+            st.caption("Filters: each row a filter's weights over its inputs and kernel taps (causal: the taps "
+                       "reach back in time only)")
+            st.altair_chart(cha.conv_filters_heatmap(cached(run, ("conv_filters",), lambda: A.conv_filters(run)), layer),
+                            width="stretch")
+        with c2:
+            st.caption(f"Activations over the window ending {anchor:%Y-%m-%d %H:%M}")
+            acts = cached(run, ("conv_acts", window), lambda: A.conv_activations(run, window))
+            st.altair_chart(cha.conv_activations_heatmap(acts, layer), width="stretch")
+    if run.config.highway:
+        st.markdown(f"##### Autoregressive highway ({run.config.highway} lags)")
+        c1, c2 = st.columns(2)
+        with c1:
+            share = cached(run, ("highway_share",), lambda: A.highway_share(run))
+            st.caption(f"Share of the forecast that comes from the linear highway (mean over the test windows; "
+                       f"overall {share['highway_share'].mean():.0%}); the rest is the recurrent network's")
+            st.altair_chart(cha.highway_share_chart(share), width="stretch")
+        with c2:
+            st.caption(f"The window ending {anchor:%Y-%m-%d %H:%M}: the forecast, and what each part alone gives")
+            st.altair_chart(cha.highway_window_chart(A.highway_forecasts(run, window), y_title=run.config.target),
+                            width="stretch")
+
+
 ensure_entry_script()
 st.title("Hidden states")
 st.caption("What the recurrent state encodes: its trajectory through time, single units, gates, and how it "
@@ -273,7 +327,9 @@ with guard("computing the hidden states"):
                             key=P + "color")
     sa = _states(run, span)
     _header(run, _states(run, "test"))
-    tabs = st.tabs(["Trajectory", "Units", "Gates & cell state", "Probing", "Evolution during training"])
+    has_parts = run.config.attention != "none" or run.config.conv_layers or run.config.highway
+    tabs = st.tabs(["Trajectory", "Units", "Gates & cell state", "Probing", "Evolution during training",
+                    *(["Attention · convolutions · highway"] if has_parts else [])])
     with tabs[0], guard("drawing the trajectory"):
         trajectory_tab(run, sa, color_by)
     with tabs[1], guard("drawing the units"):
@@ -284,3 +340,6 @@ with guard("computing the hidden states"):
         probing_tab(run, span)
     with tabs[4], guard("recording the evolution"):
         evolution_tab(run, color_by)
+    if has_parts:
+        with tabs[5], guard("looking into the attention, convolutions and highway"):
+            architecture_tab(run)

@@ -3,9 +3,10 @@
 * :class:`CausalConv`: a 1-D convolutional front end (CNN-RNN hybrid). Causal: the output at step
   ``t`` reads inputs ``t - receptive_field + 1 .. t`` only (left padding), so no future step leaks
   into a window, and with post-padded batches no valid step reads padding.
-* :class:`Attention`: attention of a query (the state the head reads) over the recurrent states
-  of every step, additive (Bahdanau et al. 2015) or scaled dot-product; returns the context and
-  the weights, which the analysis pages draw.
+* :class:`Attention`: attention of one or more queries (for a forecaster: the state the head
+  reads, shifted by a learned offset per forecast step, so each step can look at other input
+  steps) over the recurrent states of every step, additive (Bahdanau et al. 2015) or scaled
+  dot-product; returns the contexts and the weights, which the analysis pages draw.
 * :class:`Highway`: the autoregressive highway of LSTNet (Lai et al., SIGIR 2018), a linear
   autoregression on the last ``k`` values of the target channel added to the network's output.
 """
@@ -52,8 +53,9 @@ class CausalConv(nn.Module):
 
 
 class Attention(nn.Module):
-    """Attention of ``query (B, D)`` over ``keys (B, T, D)``: ``(context (B, D), weights (B, T))``.
-    ``mask (B, T)`` marks valid steps (padding gets no weight)."""
+    """Attention of ``query (B, Q, D)`` (or ``(B, D)``) over ``keys (B, T, D)``: ``(context (B, Q, D),
+    weights (B, Q, T))`` (the query's shape without Q). ``mask (B, T)`` marks valid steps (padding
+    gets no weight)."""
 
     def __init__(self, kind: str, width: int) -> None:
         super().__init__()
@@ -67,18 +69,22 @@ class Attention(nn.Module):
             self.v = nn.Linear(width, 1, bias=False)
 
     def scores(self, query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        """``query (B, Q, D)``, ``keys (B, T, D)`` -> ``(B, Q, T)``."""
         if self.kind == "additive":  # v^T tanh(W_q q + W_k k_t)
-            return self.v(torch.tanh(self.w_query(query)[:, None, :] + self.w_keys(keys))).squeeze(-1)  # (B, T)
-        return (keys @ query[:, :, None]).squeeze(-1) / math.sqrt(self.width)  # (B, T)
+            mixed = torch.tanh(self.w_query(query)[:, :, None, :] + self.w_keys(keys)[:, None, :, :])  # (B, Q, T, D)
+            return self.v(mixed).squeeze(-1)
+        return query @ keys.transpose(1, 2) / math.sqrt(self.width)
 
     def forward(self, query: torch.Tensor, keys: torch.Tensor,
                 mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        scores = self.scores(query, keys)
+        single = query.dim() == 2
+        q = query[:, None, :] if single else query  # (B, Q, D)
+        scores = self.scores(q, keys)  # (B, Q, T)
         if mask is not None:
-            scores = scores.masked_fill(~mask, float("-inf"))
-        weights = torch.softmax(scores, dim=-1)  # (B, T)
-        context = (weights[:, :, None] * keys).sum(dim=1)  # (B, D)
-        return context, weights
+            scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
+        weights = torch.softmax(scores, dim=-1)  # (B, Q, T)
+        context = weights @ keys  # (B, Q, D)
+        return (context[:, 0], weights[:, 0]) if single else (context, weights)
 
 
 class Highway(nn.Module):

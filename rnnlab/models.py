@@ -144,7 +144,7 @@ class ForecastOutput(NamedTuple):
 
     prediction: torch.Tensor  # (B, horizon): the network's part plus the highway's, in model space
     states: torch.Tensor  # (B, T, H * directions): the top layer at every input step
-    attention: torch.Tensor | None = None  # (B, T) weights over the input steps (None without attention)
+    attention: torch.Tensor | None = None  # (B, horizon, T): each forecast step's weights over the input steps
 
 
 class RNNForecaster(RecurrentBackbone):
@@ -155,18 +155,22 @@ class RNNForecaster(RecurrentBackbone):
         width = self.state_width
         self.attention = Attention(config.attention, width) if config.attention != "none" else None
         self.head = nn.Linear(2 * width if self.attention is not None else width, shape.output_size)
+        # each forecast step's query: the last state plus a learned offset (zero at first: one query)
+        self.step_queries = nn.Parameter(torch.zeros(shape.output_size, width)) if self.attention is not None else None
         self.highway = Highway(config.highway, shape.output_size) if config.highway else None
 
     def parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor | None]:
         """``(network part (B, h), highway part (B, h) or None, states, attention weights or None)``."""
         states, _ = self.rnn(self.rnn_inputs(x))  # (B, T, H*D): top-layer hidden state at every step
-        summary = self.summary(states)  # (B, H*D)
-        weights = None
-        if self.attention is not None:
-            context, weights = self.attention(summary, states)  # (B, H*D), (B, T)
-            summary = torch.cat([summary, context], dim=-1)  # (B, 2*H*D)
+        summary = self.summary(states)  # (B, W) with W = H*D
         highway = self.highway(x) if self.highway is not None else None
-        return self.head(summary), highway, states, weights
+        if self.attention is None:
+            return self.head(summary), highway, states, None
+        queries = summary[:, None, :] + self.step_queries[None]  # (B, h, W)
+        context, weights = self.attention(queries, states)  # (B, h, W), (B, h, T)
+        z = torch.cat([summary[:, None, :].expand_as(context), context], dim=-1)  # (B, h, 2W)
+        network = (z * self.head.weight[None]).sum(-1) + self.head.bias  # step k reads its own context: (B, h)
+        return network, highway, states, weights
 
     def forward(self, x: torch.Tensor) -> ForecastOutput:
         """``(prediction (B, horizon), states (B, T, H * directions), attention (B, T) or None)``."""

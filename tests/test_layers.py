@@ -60,7 +60,7 @@ def test_forward_returns_the_attention_weights_and_the_highway_part_adds_up():
     with torch.no_grad():
         out = model(x)
         network, highway, _, weights = model.parts(x)
-    assert out.attention is not None and out.attention.shape == (4, 10)
+    assert out.attention is not None and out.attention.shape == (4, 2, 10)  # per forecast step
     assert torch.allclose(out.prediction, network + highway) and torch.equal(out.attention, weights)
     assert Highway(5, 2)(x).shape == (4, 2)
     assert make_forecaster().eval()(x).attention is None

@@ -31,6 +31,16 @@ from rnnlab.tasks.forecast.evolution import (
     default_epochs,
 )
 
+from .architecture import (
+    attention_frame,
+    attention_vs_saliency,
+    attention_weights,
+    conv_activations,
+    conv_filters,
+    highway_forecasts,
+    highway_parts,
+    highway_share,
+)
 from .cells import (
     GATE_NAMES,
     SIGMOID_GATES,
@@ -86,6 +96,14 @@ from .states import (
 )
 
 __all__ = [
+    "attention_frame",
+    "attention_vs_saliency",
+    "attention_weights",
+    "conv_activations",
+    "conv_filters",
+    "highway_forecasts",
+    "highway_parts",
+    "highway_share",
     "FINAL_EPOCH",
     "GATE_NAMES",
     "PC_COLUMNS",

@@ -153,3 +153,22 @@ def test_switching_runs(tiny_runs: dict, page: str) -> None:
     no_exception(at)
     assert not at.error, [e.value for e in at.error]
     assert gru.label in at.selectbox(key="ui.run_select").value or at.selectbox(key="ui.run_select").value == gru.id
+
+
+def test_hidden_states_show_attention_convolutions_and_highway(one_thread: None) -> None:
+    """A run with every part beyond the plain RNN gets a tab that looks into each: attention next
+    to saliency (with their agreement), the filters and their activations, the highway's share."""
+    run = pipeline.fit(load_dataset("seattle-weather"),
+                       RunConfig(cell="gru", seq_len=14, horizon=3, epochs=2, hidden_size=8, num_layers=1,
+                                 patience=0, attention="additive", conv_layers=2, conv_channels=4, highway=7))
+    at = open_with("hidden_states", [run])
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any(t.label == "Attention · convolutions · highway" for t in at.tabs)
+    shown = texts(at)
+    for needle in ("Attention (additive)", "attention vs gradient saliency (correlation", "receptive field 5 steps",
+                   "Autoregressive highway (7 lags)", "comes from the linear highway"):
+        assert needle in shown, needle
+    plain = open_with("hidden_states", [next(iter([pipeline.fit(load_dataset("seattle-weather"), RunConfig(
+        seq_len=14, horizon=3, epochs=1, hidden_size=8, num_layers=1))]))])
+    assert not any(t.label == "Attention · convolutions · highway" for t in plain.tabs)
