@@ -60,6 +60,9 @@ def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.E
     task = get_task(cfg.task)
     with seeded(cfg.seed):  # atomic seed + init: concurrent jobs cannot draw in between
         model = build(cfg, task.model_shape(prep))
+    initialise = getattr(task, "initialise", None)  # optional: a task may start parts of its model from data
+    if initialise is not None:
+        initialise(model, prep)
     transfer_notes = start_from(model, cfg, prep)  # init_from / freeze (nothing without them)
     recorder = task.recorder(prep, model) if record_evolution else None
     trainer = Trainer(cfg, [*callbacks, recorder] if recorder is not None else callbacks)

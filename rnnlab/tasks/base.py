@@ -64,6 +64,9 @@ class Task(Protocol):
     def model_shape(self, prep: Any) -> ModelShape:
         """The head and the data-derived sizes of the model."""
 
+    # optional: ``initialise(model, prep)`` starts parts of a fresh model from the training data
+    # (forecasting: the highway at the linear AR fit); the pipeline calls it when a task has it
+
     def objective(self, prep: Any) -> Objective:
         """Batches, loss and validation pass for the trainer."""
 

@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from torch import nn
 
+from rnnlab.baselines import LinearAR
 from rnnlab.data import Dataset, list_datasets, load_dataset
 from rnnlab.export import ExportSpec, forecast_spec
 from rnnlab.models import ModelShape
@@ -45,6 +47,23 @@ class ForecastTask:
 
     def model_shape(self, prep: Prepared) -> ModelShape:
         return ModelShape("forecast", input_size=prep.preprocessor.n_features, output_size=prep.config.horizon)
+
+    def initialise(self, model: nn.Module, prep: Prepared) -> None:
+        """Start the autoregressive highway at the ridge fit of the training windows' last ``k`` target
+        values (the linear AR on the target alone) and the network's head at zero: training begins
+        from the linear forecast, and the network learns only what it misses (LSTNet's idea)."""
+        highway = getattr(model, "highway", None)
+        if highway is None:
+            return
+        k = min(highway.lags, prep.train.X.shape[1])
+        lin = LinearAR().fit(prep.train.X[:, -k:, :1], prep.train.Y)  # coef_: (k + 1, h), bias last
+        with torch.no_grad():
+            weight = torch.zeros_like(highway.linear.weight)  # (h, lags), oldest lag first
+            weight[:, highway.lags - k:] = torch.from_numpy(lin.coef_[:-1].T).to(weight.dtype)
+            highway.linear.weight.copy_(weight)
+            highway.linear.bias.copy_(torch.from_numpy(lin.coef_[-1]).to(weight.dtype))
+            model.head.weight.zero_()
+            model.head.bias.zero_()
 
     def objective(self, prep: Prepared) -> TensorPairs:
         return TensorPairs(*prep.tensors("train"), *prep.tensors("val"))
