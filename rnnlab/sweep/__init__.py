@@ -1,0 +1,52 @@
+"""Hyperparameter sweeps on Optuna: search spaces, workers sharing a study in an RDB storage
+(SQLite in the run store by default, PostgreSQL for many machines), pruning from the per-epoch
+validation score, every trial a run in the store, the test span scored once for the best trial.
+
+Modules: :mod:`.space` (what is searched), :mod:`.study` (storage, study, worker, objective),
+:mod:`.report` (trials table, summary, test scoring of the best trial), :mod:`.job` (a sweep in
+a background thread for the dashboard). ``python -m rnnlab sweep`` is :mod:`rnnlab.cli_store`.
+
+Typical use::
+
+    from rnnlab import pipeline
+    from rnnlab.settings import RunConfig
+    from rnnlab.store import default_store
+    from rnnlab.sweep import SweepSpec, Worker, default_space, default_params, summarize, score_test
+    base = RunConfig.defaults("forecast", dataset="seattle-weather", target="temp_max")
+    data = pipeline.load_data(base)
+    space, resolved = default_space(data, base)
+    store = default_store()
+    spec = SweepSpec(base, space, storage=store.sweeps_url(), trials=20,
+                     defaults=default_params(space, base, resolved))
+    study = Worker(data, spec, store).run()
+    summary = summarize(study); score_test(summary, store)
+"""
+
+from __future__ import annotations
+
+from rnnlab.sweep.report import SweepSummary, format_report, importances, score_test, summarize, trials_frame
+from rnnlab.sweep.space import (
+    DEFAULT_SPACES,
+    Param,
+    Space,
+    default_params,
+    default_space,
+    load_space,
+    parse_space,
+    searched,
+    to_toml,
+)
+from rnnlab.sweep.study import (
+    PRUNERS,
+    SweepSpec,
+    TrialProgress,
+    Worker,
+    counts,
+    open_storage,
+    open_study,
+    redact,
+)
+
+__all__ = ["DEFAULT_SPACES", "PRUNERS", "Param", "Space", "SweepSpec", "SweepSummary", "TrialProgress", "Worker",
+           "counts", "default_params", "default_space", "format_report", "importances", "load_space", "open_storage",
+           "open_study", "parse_space", "redact", "score_test", "searched", "summarize", "to_toml", "trials_frame"]
