@@ -108,6 +108,20 @@ class RunEntry:
         value = self.summary.get(span, {}).get(who, {}).get(name)
         return float(value) if isinstance(value, (int, float)) else float("nan")
 
+    @classmethod
+    def from_run(cls, run: Run) -> RunEntry:
+        """The entry of a run held in memory (not in a store: ``path`` is empty)."""
+        from rnnlab.runs import run_summary
+
+        c = run.config
+        sweep = run.meta.get("sweep")
+        return cls(id=run.id, path=Path(), run_id=run.id, task=run.task, dataset=str(getattr(run.dataset, "name", "data")),
+                   target=c.target or "", created=str(run.meta.get("created", "")), model=run.model_words,
+                   status=str(run.train_info.get("stop_reason", "unknown")), epochs=len(run.history),
+                   name=str(run.meta.get("name") or ""), tags=tuple(run.meta.get("tags") or ()),
+                   note=str(run.meta.get("note") or ""), summary=run_summary(run),
+                   sweep=sweep if isinstance(sweep, dict) else {})
+
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "run_id": self.run_id, "path": str(self.path), "task": self.task,
                 "dataset": self.dataset, "target": self.target, "created": self.created, "model": self.model,

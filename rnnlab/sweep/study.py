@@ -38,6 +38,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import ConfigError, RnnlabError
@@ -110,6 +111,15 @@ def open_storage(url: str, heartbeat: int | None = HEARTBEAT) -> Any:
     engine: dict[str, Any] = {}
     if url.startswith("sqlite"):
         engine = {"connect_args": {"timeout": 60}}  # concurrent writers wait instead of failing
+        from sqlalchemy.engine import make_url
+
+        database = make_url(url).database
+        if database and database != ":memory:":
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)  # a new store has no folder yet
+            except OSError as exc:
+                raise ConfigError(f"cannot create the folder of the sweep storage {url!r}: {exc.strerror or exc}") \
+                    from exc
     else:
         engine = {"pool_pre_ping": True}
     kw: dict[str, Any] = {}
@@ -350,3 +360,23 @@ class Worker:
         if pruned_at:
             raise optuna.TrialPruned(f"pruned after epoch {pruned_at}")
         return value
+
+
+# ----------------------------------------------------------------------------- watching
+def study_names(url: str) -> list[str]:
+    """The studies in a storage, newest first (for attaching to one)."""
+    import optuna
+
+    storage = open_storage(url, heartbeat=None)
+    summaries = optuna.get_all_study_summaries(storage, include_best_trial=False)
+    return [s.study_name for s in sorted(summaries, key=lambda s: s.datetime_start or 0, reverse=True)]
+
+
+def load_study(url: str, name: str, storage: Any = None) -> Any:
+    """An existing study (to watch it; nothing is written)."""
+    import optuna
+
+    try:
+        return optuna.load_study(study_name=name, storage=storage or open_storage(url, heartbeat=None))
+    except KeyError:
+        raise ConfigError(f"there is no study {name!r} in {redact(url)}") from None
