@@ -42,11 +42,14 @@ from rnnlab.sweep.study import (
     TrialProgress,
     Worker,
     counts,
+    load_study,
     open_storage,
     open_study,
     redact,
+    study_names,
 )
 
 __all__ = ["DEFAULT_SPACES", "PRUNERS", "Param", "Space", "SweepSpec", "SweepSummary", "TrialProgress", "Worker",
-           "counts", "default_params", "default_space", "format_report", "importances", "load_space", "open_storage",
-           "open_study", "parse_space", "redact", "score_test", "searched", "summarize", "to_toml", "trials_frame"]
+           "counts", "default_params", "default_space", "format_report", "importances", "load_space", "load_study",
+           "open_storage", "open_study", "parse_space", "redact", "score_test", "searched", "study_names", "summarize",
+           "to_toml", "trials_frame"]

@@ -128,12 +128,19 @@ def score_test(summary: SweepSummary, store: RunStore) -> None:
 def importances(study: Any) -> dict[str, float]:
     """Hyperparameter importances of the complete trials (``optuna.importance``, its default
     evaluator); empty when there are too few trials to say."""
+    import warnings
+
     import optuna
 
-    try:
-        return dict(optuna.importance.get_param_importances(study))
-    except (ValueError, RuntimeError, ZeroDivisionError, IndexError):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            values = dict(optuna.importance.get_param_importances(study))
+        except (ValueError, RuntimeError, ZeroDivisionError, IndexError):
+            return {}
+    if any("too small" in str(w.message) for w in caught):  # Optuna would report equal importances
         return {}
+    return values
 
 
 def _fmt(v: Any) -> str:

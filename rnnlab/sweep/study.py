@@ -265,7 +265,9 @@ class Worker:
         self.study, self.created = open_study(self.spec, storage)
         deadline = time.monotonic() + self.spec.timeout if self.spec.timeout else None
         while not self.stop_event.is_set():
-            optuna.storages.fail_stale_trials(self.study)  # a dead worker's trial: failed and queued again
+            with warnings.catch_warnings():  # experimental in Optuna (since 2.9), as Optuna itself calls it
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                optuna.storages.fail_stale_trials(self.study)  # a dead worker's trial: failed and queued again
             c = counts(self.study)
             done = sum(c.get(s, 0) for s in FINISHED)
             if done >= self.spec.trials or (deadline is not None and time.monotonic() >= deadline):
