@@ -17,7 +17,7 @@ plus the task's own files (:attr:`rnnlab.tasks.base.Task.required_files`; foreca
 scores, validation loss, epochs), so a run store lists runs from config.json alone. A run whose
 test span was deliberately not scored yet (a sweep trial, an epoch-end checkpoint) says so in
 metrics.json (``{"withheld": ["test"], ...}``); :func:`load_run` scores it when it is loaded for
-use. :func:`edit_meta` changes the name, tags or note of a saved run (atomically).
+use. :func:`rnnlab.runmeta.edit_meta` changes the name, tags or note of a saved run (atomically).
 
 Loading parses JSON/CSV and safetensors only: nothing in a run folder or archive is ever
 executed or unpickled. Every file is checked on load: the checksums recorded at save time
@@ -34,7 +34,6 @@ import math
 import os
 import shutil
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -45,17 +44,12 @@ from rnnlab.errors import ConfigError, RnnlabError, RunError
 from rnnlab.jsonfiles import null_to_nan, read_json, write_json
 from rnnlab.models import ModelShape, build_model
 from rnnlab.run import Run
+from rnnlab.runmeta import COMMON_FILES, FORMAT, FORMATS_READ, USER_FIELDS, WITHHELD, edit_meta  # noqa: F401
 from rnnlab.settings import ResolvedConfig, RunConfig
 from rnnlab.tasks import REGISTRY, get_task
 
-FORMAT = "rnnlab-run/2"
-FORMATS_READ = ("rnnlab-run/1", FORMAT)  # /1: forecasting runs saved before tasks existed
-COMMON_FILES = ("config.json", "weights.safetensors", "history.json", "metrics.json")
 ALL_RUN_FILES = tuple(dict.fromkeys(COMMON_FILES + tuple(f for t in REGISTRY.values()
                                                         for f in (*t.required_files, *t.optional_files))))
-
-
-WITHHELD = "withheld"  # metrics.json key: spans deliberately not scored yet (["test"]); load_run scores them
 
 
 def required_files(task: str) -> tuple[str, ...]:
@@ -146,6 +140,7 @@ def save_run(run: Run, directory: str | os.PathLike[str], keep_user_meta: bool =
             "meta": {k: v for k, v in run.meta.items() if k != "loaded_from"},
             "train_info": run.train_info,
             "summary": run_summary(run),
+            "required_files": list(required_files(run.task)),  # a listing checks them without the task registry
             "checksums": checksums,
         }
         write_json(tmp / "config.json", doc)
@@ -336,42 +331,3 @@ def load_run(directory: str | os.PathLike[str]) -> Run:
         run = task.evaluate(run)
         run.meta["scored_on_load"] = withheld
     return run
-
-
-# ----------------------------------------------------------------------------- editing
-USER_FIELDS = ("name", "tags", "note")  # meta fields a user edits on a saved run
-
-
-def edit_meta(directory: str | os.PathLike[str], **changes: Any) -> dict[str, Any]:
-    """Change meta fields of the saved run in ``directory`` (``name=``, ``tags=``, ``note=``; None
-    removes one) and return the new meta. config.json is written to a hidden file beside it and
-    renamed over it, so a reader sees the old or the new file, never a part of one; the checksums
-    (of the other files) stay valid."""
-    folder = Path(directory)
-    for attempt in range(5):  # a save of the same run (a training job's checkpoint) may swap the folder meanwhile
-        doc = read_json(folder, "config.json")
-        if not isinstance(doc, dict) or doc.get("format") not in FORMATS_READ:
-            raise RunError(f"'{folder}' is not an rnnlab run folder; its meta cannot be edited")
-        meta = dict(_check_mapping(doc, "meta", folder))
-        for key, value in changes.items():
-            if value is None:
-                meta.pop(key, None)
-            else:
-                meta[key] = value
-        doc["meta"] = meta
-        tmp = folder / f".config-{uuid.uuid4().hex[:8]}.json.tmp"
-        try:
-            write_json(tmp, doc)
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, folder / "config.json")
-            return meta
-        except FileNotFoundError:
-            if attempt == 4:
-                raise RunError(f"cannot edit the run in '{folder}': it keeps being replaced") from None
-            time.sleep(0.05)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise RunError(f"cannot edit the run in '{folder}': {exc.strerror or exc}") from exc
-    raise AssertionError("unreachable")  # pragma: no cover
-

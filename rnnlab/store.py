@@ -31,12 +31,14 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rnnlab.errors import ConfigError, RunError
 from rnnlab.jsonfiles import read_json
-from rnnlab.run import Run
-from rnnlab.runs import COMMON_FILES, FORMATS_READ, WITHHELD, edit_meta, load_run, save_run
+from rnnlab.runmeta import COMMON_FILES, FORMATS_READ, WITHHELD, edit_meta
+
+if TYPE_CHECKING:
+    from rnnlab.run import Run
 
 ENV_HOME = "RNNLAB_HOME"  # the store's folder
 ENV_MODE = "RNNLAB_STORE_MODE"  # "store" (default) | "session" (dashboard runs stay in the browser session)
@@ -154,13 +156,15 @@ def _text(value: Any, default: str = "") -> str:
 def parse_entry(folder: Path) -> RunEntry:
     """The listing entry of one run folder, from its config.json; :class:`RunError` saying why the
     folder is not a complete run (only file existence is checked beyond config.json)."""
-    from rnnlab.tasks import REGISTRY
-
     doc = read_json(folder, "config.json")
     if not isinstance(doc, dict) or doc.get("format") not in FORMATS_READ:
         raise RunError("config.json has no rnnlab format marker")
     task = _text(doc.get("task"), "forecast")
-    required = COMMON_FILES + (REGISTRY[task].required_files if task in REGISTRY else ())
+    required = doc.get("required_files")
+    if not isinstance(required, list) or not all(isinstance(f, str) and "/" not in f for f in required):
+        from rnnlab.tasks import REGISTRY  # a run saved before config.json listed them (imports torch)
+
+        required = COMMON_FILES + (REGISTRY[task].required_files if task in REGISTRY else ())
     missing = [f for f in required if not (folder / f).is_file()]
     if missing:
         raise RunError(f"{', '.join(missing)} missing")
@@ -286,6 +290,8 @@ class RunStore:
 
     def open(self, ref: str) -> Run:
         """Load the run ``ref`` names (checked by :func:`rnnlab.runs.load_run`); its id is the store's."""
+        from rnnlab.runs import load_run
+
         entry = self.get(ref)
         run = load_run(entry.path)
         run.meta["id"] = entry.id
@@ -299,6 +305,8 @@ class RunStore:
         """Write ``run`` into the store and return its entry. A folder of the same run (same id and
         creation time) is replaced, keeping its name, tags and note where the run has none; a
         different run that has the same id is kept, and this one gets a new id (both stay)."""
+        from rnnlab.runs import save_run
+
         folder = self.folder_for(run.id or new_run_id())
         if (folder / "config.json").is_file():
             try:
