@@ -180,6 +180,9 @@ def _finished_panel(job: Any) -> None:
             rows = {who: {k: row.get(k) for k in ("rmse", "mae", "mase") if k in row} or row for who, row in test.items()}
             st.markdown("Test span of the best trial (scored once, after the search; against the baselines):")
             st.dataframe(rows, width="content")
+            if verdict := s.verdict():
+                beaten = "baselines that beat it" in verdict or "default settings do better" in verdict
+                (st.warning if beaten else st.caption)(verdict)
         st.caption(f"Pruning: {s.states.get('pruned', 0)} trials stopped early after {s.epochs_run_pruned} epochs; "
                    f"about {s.epochs_saved:.0f} epochs saved ({s.share_saved:.0%}).")
         _open_button(s.best, K + "open_best_job")

@@ -226,3 +226,22 @@ def test_cli_prints_the_default_space_and_refuses_a_clash(capsys, tmp_path):
     f.write_text("[cell]\nchoices = ['gru', 'lstm']\n")
     assert main(["sweep", "--data", "stocks-monthly", "--cell", "gru", "--space", str(f)]) == 2
     assert "--cell fix(es) a setting the space file searches" in capsys.readouterr().err
+
+
+def test_the_report_says_when_the_best_trial_loses_on_the_test_span():
+    from rnnlab.sweep import SweepSummary, format_report
+
+    def table(model, naive, linear):
+        return {"model": {"rmse": model}, "naive": {"rmse": naive}, "linear": {"rmse": linear}}
+
+    s = SweepSummary(study="s", objective="validation RMSE (original units)", target_trials=3,
+                     states={"complete": 3}, best={"number": 2, "value": 3.2, "params": {"cell": "gru"},
+                                                   "run_id": "b"},
+                     defaults={"number": 0, "value": 3.4, "params": {"cell": "lstm"}, "run_id": "d"},
+                     epochs_run=30, epochs_run_pruned=0, epochs_saved=0.0, share_saved=0.0, wall_seconds=10.0,
+                     test={"best": table(4.5, 4.4, 3.4), "defaults": table(3.8, 4.4, 3.7)})
+    v = s.verdict()
+    assert "the baselines that beat it: naive (4.4), linear (3.4)" in v and "default settings do better there (3.8)" in v
+    assert v in format_report(s)
+    s.test = {"best": table(3.0, 4.4, 3.4), "defaults": table(3.8, 4.4, 3.7)}
+    assert "it beats every baseline; the default settings score 3.8" in s.verdict()

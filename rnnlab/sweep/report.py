@@ -60,6 +60,28 @@ class SweepSummary:
     test: dict[str, Any] = field(default_factory=dict)  # role (best, defaults) -> test table, once scored
     test_note: str = ""
 
+    def verdict(self, metric: str = "rmse") -> str:
+        """The test span in words: whether the best trial beats the baselines and the default settings
+        there (a search can fit the validation span and lose on the test span: say so)."""
+        best = self.test.get("best", {})
+        mine = best.get("model", {}).get(metric)
+        if not isinstance(mine, (int, float)):
+            return ""
+        name = metric.upper()
+        beaten_by = [f"{who} ({row[metric]:.4g})" for who, row in best.items()
+                     if who != "model" and isinstance(row.get(metric), (int, float)) and row[metric] < mine]
+        words = [f"On the test span the best trial's {name} is {mine:.4g}"]
+        words.append(f"; the baselines that beat it: {', '.join(beaten_by)}" if beaten_by
+                     else "; it beats every baseline")
+        ref = self.test.get("defaults", {}).get("model", {}).get(metric)
+        if isinstance(ref, (int, float)) and self.defaults and self.best and self.defaults["number"] != self.best["number"]:
+            if ref < mine:
+                words.append(f"; the default settings do better there ({ref:.4g}): the search fitted the validation "
+                             f"span, and its choice does not carry over to the test span")
+            else:
+                words.append(f"; the default settings score {ref:.4g}")
+        return "".join(words) + "."
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -160,18 +182,21 @@ def format_report(s: SweepSummary) -> str:
     b = s.best
     lines.append(f"best: trial {b['number']}  {s.objective.split(' (')[0]} {_fmt(b['value'])}  run {b['run_id']}")
     lines.append("  settings: " + ", ".join(f"{k}={_fmt(v)}" for k, v in b["params"].items()))
-    if s.defaults:
+    if s.defaults and s.defaults["value"]:
         d = s.defaults
-        lines.append(f"default settings: trial {d['number']}  {_fmt(d['value'])}  run {d['run_id']}"
-                     f"  (best is {100 * (1 - b['value'] / d['value']):+.1f}% lower)" if d["value"] else "")
+        lines.append(f"default settings: trial {d['number']}  {_fmt(d['value'])}  run {d['run_id']}  (the best trial "
+                     f"is {1 - b['value'] / d['value']:.1%} lower on validation)")
     for role in ("best", "defaults"):
         table = s.test.get(role)
         if not table:
             continue
-        lines.append(f"test span, {role} {'trial (scored once, after the search)' if role == 'best' else 'settings'}:")
+        lines.append("test span, " + ("best trial (scored once, after the search):" if role == "best"
+                                      else "default settings (the reference, fixed before the search):"))
         metrics = [m for m in ("rmse", "mae", "mase") if m in table.get("model", {})] or list(table.get("model", {}))[:4]
         for who, row in table.items():
             lines.append(f"  {who:<15}" + "  ".join(f"{m.upper()} {_fmt(row.get(m, float('nan')))}" for m in metrics))
+    if s.verdict():
+        lines.append(s.verdict())
     if s.test_note:
         lines.append(s.test_note)
     lines.append(f"pruning: {s.states.get('pruned', 0)} trials pruned after {s.epochs_run_pruned} epochs; about "
