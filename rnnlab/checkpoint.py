@@ -5,11 +5,14 @@ After every epoch that improved the validation loss the job hands a copy of the 
 test span withheld, ``stop_reason="interrupted"``) and saves it with
 :func:`rnnlab.runs.save_run` (atomic: a crash mid-write keeps the previous checkpoint). The
 training thread only copies the state dict; offers that arrive while a write is in flight
-replace each other, so a slow disk writes less often instead of slowing training down.
+replace each other, and after each write the writer waits until checkpoints have taken at most
+:data:`MAX_SHARE` of the time (9x the last write's cost at 10 %), so fast epochs are
+checkpointed every few epochs rather than after each: a crash loses at most the improvements of
+that short wait, and a slow disk writes less often instead of slowing training down.
 
 When the job ends normally its final run replaces the checkpoint in the same folder; when the
-process dies (a crash, a kill) the last checkpoint stays and is listed as ``interrupted``: no
-epoch that improved the model is lost. ``bench/store.py`` measures what checkpoints cost.
+process dies (a crash, a kill) the last checkpoint stays and is listed as ``interrupted``.
+``bench/store.py`` measures what checkpoints cost.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from rnnlab.runs import save_run
 from rnnlab.tasks import get_task
 
 log = logging.getLogger(__name__)
+
+MAX_SHARE = 0.10  # checkpoints may take at most this share of the wall time (measured: bench/store.py)
 
 
 class CheckpointWriter:
@@ -66,10 +71,11 @@ class CheckpointWriter:
                 self._cond.wait(0.1)
 
     def _loop(self) -> None:
+        not_before = 0.0  # monotonic time before which no checkpoint is written (keeps them to MAX_SHARE)
         while True:
             with self._cond:
-                while self._pending is None and not self._closed:
-                    self._cond.wait()
+                while not self._closed and (self._pending is None or time.monotonic() < not_before):
+                    self._cond.wait(None if self._pending is None else max(0.0, not_before - time.monotonic()))
                 if self._closed:
                     return
                 job, self._pending, self._busy = self._pending, None, True
@@ -81,7 +87,9 @@ class CheckpointWriter:
                 self.error = str(exc)
                 log.warning("checkpoint after epoch %s not written: %s", job["epoch"], exc)
             finally:
-                self.seconds += time.perf_counter() - t0
+                cost = time.perf_counter() - t0
+                self.seconds += cost
+                not_before = time.monotonic() + cost * (1 - MAX_SHARE) / MAX_SHARE
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()

@@ -24,32 +24,23 @@ Typical use::
 
 from __future__ import annotations
 
-from rnnlab.sweep.report import SweepSummary, format_report, importances, score_test, summarize, trials_frame
-from rnnlab.sweep.space import (
-    DEFAULT_SPACES,
-    Param,
-    Space,
-    default_params,
-    default_space,
-    load_space,
-    parse_space,
-    searched,
-    to_toml,
-)
-from rnnlab.sweep.study import (
-    PRUNERS,
-    SweepSpec,
-    TrialProgress,
-    Worker,
-    counts,
-    load_study,
-    open_storage,
-    open_study,
-    redact,
-    study_names,
-)
+import importlib
+from typing import Any
 
-__all__ = ["DEFAULT_SPACES", "PRUNERS", "Param", "Space", "SweepSpec", "SweepSummary", "TrialProgress", "Worker",
-           "counts", "default_params", "default_space", "format_report", "importances", "load_space", "load_study",
-           "open_storage", "open_study", "parse_space", "redact", "score_test", "searched", "study_names", "summarize",
-           "to_toml", "trials_frame"]
+# name -> submodule; loaded on first use, so `python -m rnnlab runs` (which registers the sweep
+# command) imports neither Optuna nor pandas
+_EXPORTS = {
+    **dict.fromkeys(["SweepSummary", "format_report", "importances", "score_test", "summarize", "trials_frame"],
+                    "report"),
+    **dict.fromkeys(["DEFAULT_SPACES", "Param", "Space", "default_params", "default_space", "load_space", "parse_space",
+                     "searched", "to_toml"], "space"),
+    **dict.fromkeys(["PRUNERS", "SweepSpec", "TrialProgress", "Worker", "counts", "load_study", "open_storage",
+                     "open_study", "redact", "study_names"], "study"),
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"rnnlab.sweep.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'rnnlab.sweep' has no attribute {name!r}")
