@@ -51,6 +51,9 @@ def build_navigation() -> dict[str, list[st.Page]]:
     return sections
 
 
+from ui import reattach  # noqa: E402
+
+reattach.sync()  # a reload of this tab gets its running job and its runs back (client id in the URL)
 page = st.navigation(build_navigation())
 with st.sidebar:
     # before the page (so pages ending with st.stop() still get it); refreshed after it

@@ -131,6 +131,7 @@ def final_panel(job: Any) -> None:
         st.warning(f"**Unstable training.** {run.unstable[:1].upper()}{run.unstable[1:]}.", icon=":material/warning:")
     if TASK_VIEW is not None:
         TASK_VIEW.final_summary(run)
+        _saved_note(job, run)
         _draw_charts(snap, "", kept=True)
         return
     test = run.metrics.get("test", {})
@@ -151,6 +152,7 @@ def final_panel(job: Any) -> None:
     if skill == skill and skill <= 0 and not run.unstable:
         st.warning("The model does not beat the naive forecast on the test span. Look at the **Predictions** page "
                    "for details. " + advice(run))
+    _saved_note(job, run)
     if run.id not in state.get_runs():
         st.caption("This run was deleted from the session's runs.")
     else:
@@ -172,6 +174,16 @@ def advice(run: Any) -> str:
         return ("It ties persistence, as expected for a random walk (prices): changes are hard to predict from past "
                 "values alone. You can still try " + ", ".join(tips) + ".")
     return "Try " + ", ".join(tips) + "."
+
+
+def _saved_note(job: Any, run: Any) -> None:
+    """Where the run was kept: the run store (its id), or why it could not be written there."""
+    if job.save_error:
+        st.warning(f"The run could not be written to the run store: {job.save_error}. It is kept in this session; "
+                   "download it on **Runs & export** to keep it.")
+    elif job.saved_to is not None:
+        st.caption(f":material/save: Saved in the run store as `{run.id}` ({job.saved_to.parent}); it stays after "
+                   "this tab is closed and is listed on **Runs & export**.")
 
 
 def forecast_settings(ds: Any, base: RunConfig) -> tuple[RunConfig, bool]:
@@ -287,9 +299,13 @@ with actions:
         started = False
         with guard("starting training"):
             from rnnlab.jobs import TrainingJob  # torch: imported only when needed
+            from ui import reattach, runstore
 
-            job = TrainingJob(ds, cfg, heartbeat_timeout=HEARTBEAT_TIMEOUT)
+            # store mode: saved into the run store when it ends (finished, stopped, or the tab went away)
+            # and after every epoch that improved it (a crash keeps the last one)
+            job = TrainingJob(ds, cfg, heartbeat_timeout=HEARTBEAT_TIMEOUT, runs_dir=runstore.runs_dir())
             state.set_job(job.start())
+            reattach.remember_job(job)  # a reload of this tab returns to it
             started = True
         if started:
             st.rerun()

@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnlab datasets | train | predict | export``.
+"""Command line: ``python -m rnnlab datasets | train | predict | export | runs | sweep``.
 
 ``train`` has a flag for every setting of :class:`rnnlab.settings.RunConfig`, generated from
 it (``python -m rnnlab train --help`` lists them by group). Errors a user can cause exit with
@@ -145,9 +145,11 @@ def check_out_folder(out: Path) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from rnnlab.pipeline import load_data, prepare, train
     from rnnlab.runs import save_run
+    from rnnlab.store import default_store, new_run_id
     from rnnlab.training import TrainEvent
 
-    out = Path(args.out)
+    run_id = new_run_id()
+    out = Path(args.out) if args.out else default_store().folder_for(run_id)  # default: a new run of the store
     cfg = config_from_args(args)
     check_out_folder(out)
     ds = load_data(cfg)
@@ -171,6 +173,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"lr {ev.lr:.2g}  {ev.elapsed:5.1f}s{star}", file=err)
 
     run = train(prep, callbacks=[progress])
+    run.meta["id"] = run_id
     print(f"{run.train_info['message']} ({run.train_info['seconds']:.1f}s)", file=err)
     for w in run.meta.get("warnings", [])[len(prep.warnings):]:
         print(f"warning: {w}", file=err)
@@ -190,11 +193,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from rnnlab.calendar import future_index
+    from rnnlab.cli_store import resolve_run
     from rnnlab.data import load_dataset
     from rnnlab.runs import load_run
     from rnnlab.tasks.forecast import predict_original
 
-    run = load_run(args.run)
+    run = load_run(resolve_run(args.run))
     pre = run.preprocessor
     ds = load_dataset(args.data, time_col=args.time_col).select(pre.target, pre.features)
     n = len(ds.frame)
@@ -228,11 +232,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from rnnlab.cli_store import resolve_run
     from rnnlab.export import SUFFIX, TOLERANCE, export_run
     from rnnlab.runs import load_run
 
-    run = load_run(args.run)
-    out = Path(args.out) if args.out else Path(args.run) / f"model{SUFFIX[args.format]}"
+    folder = resolve_run(args.run)
+    run = load_run(folder)
+    out = Path(args.out) if args.out else folder / f"model{SUFFIX[args.format]}"
     export_run(run, args.format, out)
     print(f"{args.format} model written to {out} (checked against torch on the run's test inputs, "
           f"tolerance {TOLERANCE:g})")
@@ -255,21 +261,26 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train a model; every setting has a flag (defaults: the app's defaults).")
     add_setting_flags(t)
     t.add_argument("--quiet", action="store_true", help="no per-epoch lines")
-    t.add_argument("--out", required=True, help="run folder to write (new, empty, or an rnnlab run to replace)")
+    t.add_argument("--out", help="run folder to write (new, empty, or an rnnlab run to replace; default: a new "
+                                 "folder in the run store, ./runs or $RNNLAB_HOME)")
     t.set_defaults(func=cmd_train)
 
     pr = sub.add_parser("predict", help="forecast every window of a dataset with a saved run")
-    pr.add_argument("--run", required=True)
+    pr.add_argument("--run", required=True, help="run folder, or a run id of the store (a unique prefix is enough)")
     pr.add_argument("--data", required=True)
     pr.add_argument("--time-col")
     pr.add_argument("--out", required=True, help="CSV file to write")
     pr.set_defaults(func=cmd_predict)
 
     ex = sub.add_parser("export", help="export a saved run's model to ONNX or TorchScript")
-    ex.add_argument("--run", required=True)
+    ex.add_argument("--run", required=True, help="run folder, or a run id of the store (a unique prefix is enough)")
     ex.add_argument("--format", required=True, choices=["onnx", "torchscript"])
     ex.add_argument("--out", help="output file (default: RUN/model.onnx or RUN/model.pt)")
     ex.set_defaults(func=cmd_export)
+
+    from rnnlab.cli_store import add_commands  # runs, sweep (handed the flag helpers: no import back)
+
+    add_commands(sub, add_setting_flags, config_from_args)
     return p
 
 

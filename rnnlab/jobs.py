@@ -14,6 +14,14 @@ but the machine is never oversubscribed.
 Abandoned jobs: with ``heartbeat_timeout`` set, a job whose front end stops calling
 :meth:`touch` (e.g. the browser tab was closed) stops itself and keeps its best weights.
 
+Saving: with ``runs_dir`` (a run store's folder) the job saves its run there when it finishes,
+is stopped or is ended by the heartbeat timeout, in the folder ``runs_dir / job.run_id``
+(chosen at once, so a front end can point at it while training runs). With ``checkpoint``
+(the default when saving) the best weights so far are also saved there after every epoch that
+improved them (:mod:`rnnlab.checkpoint`, in a background thread), so a crash or a killed
+process loses no such epoch: the folder then holds an ``interrupted`` run. The status turns
+done/stopped only after the final save, so a listing of the store shows the run by then.
+
 Evolution: with ``record_evolution`` (the default) the trainer also records the test-span
 anchor states at a few epochs, so the finished run carries ``run.evolution`` (saved with it)
 and the Hidden states page needs no replay; its cost is recorded in
@@ -35,7 +43,7 @@ from torch import nn
 from rnnlab.errors import RnnlabError
 from rnnlab.models import ModelShape, build_model
 from rnnlab.pipeline import prepare, train
-from rnnlab.run import Run
+from rnnlab.run import Run, new_meta
 from rnnlab.settings import RunConfig
 from rnnlab.tasks import get_task
 from rnnlab.training import TrainEvent
@@ -96,6 +104,7 @@ class TrainingJob:
         on_finish: Callable[[Run], None] | None = None,
         runs_dir: str | Path | None = None,
         record_evolution: bool = True,
+        checkpoint: bool = True,
     ) -> None:
         self.prepared: Any = prepare(dataset, config)  # raises RnnlabError on bad settings, before any thread
         self.task = get_task(self.prepared.config.task)
@@ -122,6 +131,10 @@ class TrainingJob:
         self._model: nn.Module | None = None
         self.saved_to: Path | None = None
         self.save_error: str = ""
+        self.meta = new_meta()  # the run's id and creation time, fixed now (checkpoints and the final run share them)
+        self.run_id: str = self.meta["id"]
+        self.checkpoint = checkpoint and self.runs_dir is not None
+        self._writer: Any = None  # rnnlab.checkpoint.CheckpointWriter while training, when checkpointing
 
     # ------------------------------------------------------------------ control
     def start(self) -> TrainingJob:
@@ -169,6 +182,12 @@ class TrainingJob:
                     self._batch_losses = self._batch_losses[::2]
             elif ev.kind == "epoch":
                 self._history.append({"epoch": ev.epoch, "train_loss": ev.loss, "val_loss": ev.val_loss, "lr": ev.lr})
+        if ev.kind == "epoch" and self._writer is not None and ev.best_epoch == ev.epoch and self._model is not None:
+            state = {k: v.detach().clone() for k, v in self._model.state_dict().items()}  # this epoch is the best
+            with self._lock:
+                history = [dict(h) for h in self._history]
+            self._writer.offer(epoch=ev.epoch, state=state, history=history, best_epoch=ev.best_epoch,
+                               best_val_loss=ev.best_val_loss, elapsed=ev.elapsed)
         now = time.monotonic()
         if ev.kind == "epoch" and ev.val_output is not None:
             # the trainer's validation pass already predicted every validation item: no forward pass
@@ -196,6 +215,12 @@ class TrainingJob:
     def _work(self) -> None:
         def capture(config: RunConfig, shape: ModelShape) -> nn.Module:  # a handle on the model for live previews
             self._model = build_model(config, shape)
+            if self.checkpoint:
+                from rnnlab.checkpoint import CheckpointWriter
+
+                assert self.runs_dir is not None
+                meta = {**self.meta, "warnings": list(self.prepared.warnings)}
+                self._writer = CheckpointWriter(self.prepared, shape, self.runs_dir / self.run_id, meta)
             return self._model
 
         try:
@@ -207,6 +232,10 @@ class TrainingJob:
             kept = self.task.preview(self.prepared, run.model, None, int(run.train_info.get("best_epoch", 0)))
             with self._lock:
                 self._best_preview = kept
+            if self._writer is not None:
+                self._writer.close()  # nothing may overwrite the final run
+                run.train_info["checkpoints"] = self._writer.written
+            run.meta.update(id=self.run_id, created=self.meta["created"])
             if self.runs_dir is not None:
                 self._save(run)
             if self.on_finish is not None:
@@ -216,19 +245,24 @@ class TrainingJob:
         except RnnlabError as exc:
             with self._lock:
                 self._status, self._message = "failed", str(exc)
-        except Exception as exc:  # a bug: keep the app alive, log it, show it briefly
+        except Exception as exc:  # a bug: keep the app alive, log it, show it briefly (a checkpoint stays)
             log.exception("training job crashed")
             with self._lock:
                 self._status, self._message = "failed", f"unexpected error: {type(exc).__name__}: {exc}"
+        finally:
+            if self._writer is not None:
+                self._writer.close()
 
     def _save(self, run: Run) -> None:
-        from rnnlab.runs import save_run
+        """Into the store (replacing this job's checkpoint; a name, tags or note given meanwhile stay)."""
+        from rnnlab.store import RunStore
 
         assert self.runs_dir is not None
         try:
-            self.saved_to = save_run(run, self.runs_dir / run.id)
+            self.saved_to = RunStore(self.runs_dir).save(run).path
         except RnnlabError as exc:
             self.save_error = str(exc)
+            log.warning("the finished run could not be saved to %s: %s", self.runs_dir, exc)
 
     # ------------------------------------------------------------------ reading
     def snapshot(self) -> JobSnapshot:

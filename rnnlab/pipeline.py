@@ -47,13 +47,16 @@ def prepare(data: Any, config: RunConfig, fitted: Any = None) -> Any:
 
 
 def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.Event | None = None,
-          build: Builder = build_model, record_evolution: bool = False) -> Run:
+          build: Builder = build_model, record_evolution: bool = False, evaluate: bool = True) -> Run:
     """Build, seed and train the model on ``prep``; evaluate it. Returns the task's run.
 
     ``build`` creates the model (a front end may pass a wrapper to keep a handle on it for live
     previews). ``record_evolution``: also record how the states evolve during training, where
-    the task can (``run.evolution``). Raises :class:`TrainingError` when training yields no
-    usable weights (diverged at once, or stopped before the first epoch finished).
+    the task can (``run.evolution``). ``evaluate=False`` leaves the test span unscored
+    (``run.metrics == {"withheld": ["test"]}``; a sweep scores only its best trial, and
+    :func:`rnnlab.runs.load_run` scores such a run when it is loaded for use). Raises
+    :class:`TrainingError` when training yields no usable weights (diverged at once, or stopped
+    before the first epoch finished).
     """
     configure_torch_threads()
     cfg = prep.config
@@ -85,6 +88,9 @@ def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.E
         train_info["evolution_seconds"] = recorder.seconds  # part of "seconds"
     run = task.make_run(prep, model, history=result.history_dicts(), train_info=train_info,
                         meta=new_meta(warnings=warnings), recorder=recorder)
+    if not evaluate:
+        run.metrics = {"withheld": ["test"]}
+        return run
     return task.evaluate(run)
 
 

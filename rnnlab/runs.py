@@ -13,6 +13,12 @@ plus the task's own files (:attr:`rnnlab.tasks.base.Task.required_files`; foreca
 ``scaler.json``, ``linear.json``, ``data.csv.gz``, optional ``predictions.csv`` and
 ``evolution.safetensors``).
 
+``config.json`` also holds a ``summary`` (:func:`run_summary`: the model's and the baselines'
+scores, validation loss, epochs), so a run store lists runs from config.json alone. A run whose
+test span was deliberately not scored yet (a sweep trial, an epoch-end checkpoint) says so in
+metrics.json (``{"withheld": ["test"], ...}``); :func:`load_run` scores it when it is loaded for
+use. :func:`rnnlab.runmeta.edit_meta` changes the name, tags or note of a saved run (atomically).
+
 Loading parses JSON/CSV and safetensors only: nothing in a run folder or archive is ever
 executed or unpickled. Every file is checked on load: the checksums recorded at save time
 (a file edited or swapped afterwards is refused), the types and shapes of the JSON files, the
@@ -24,6 +30,7 @@ into a folder that holds anything but an rnnlab run.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import shutil
 import tempfile
@@ -37,12 +44,10 @@ from rnnlab.errors import ConfigError, RnnlabError, RunError
 from rnnlab.jsonfiles import null_to_nan, read_json, write_json
 from rnnlab.models import ModelShape, build_model
 from rnnlab.run import Run
+from rnnlab.runmeta import COMMON_FILES, FORMAT, FORMATS_READ, USER_FIELDS, WITHHELD, edit_meta  # noqa: F401
 from rnnlab.settings import ResolvedConfig, RunConfig
 from rnnlab.tasks import REGISTRY, get_task
 
-FORMAT = "rnnlab-run/2"
-FORMATS_READ = ("rnnlab-run/1", FORMAT)  # /1: forecasting runs saved before tasks existed
-COMMON_FILES = ("config.json", "weights.safetensors", "history.json", "metrics.json")
 ALL_RUN_FILES = tuple(dict.fromkeys(COMMON_FILES + tuple(f for t in REGISTRY.values()
                                                         for f in (*t.required_files, *t.optional_files))))
 
@@ -69,13 +74,40 @@ def is_run_folder(path: Path) -> bool:
 
 
 # ----------------------------------------------------------------------------- saving
-def save_run(run: Run, directory: str | os.PathLike[str]) -> Path:
+def _numbers(row: Any) -> dict[str, float]:
+    if not isinstance(row, dict):
+        return {}
+    return {str(k): float(v) for k, v in row.items()
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)}
+
+
+def run_summary(run: Run) -> dict[str, Any]:
+    """Headline numbers of a run for listings, kept in config.json: per span (test, val) the model's
+    and every baseline's scalar scores, the skill scores, the best validation loss, epochs, seconds;
+    ``withheld`` names spans not scored yet. Any task: only what its metrics hold."""
+    m = run.metrics
+    out: dict[str, Any] = {}
+    for span in ("test", "val"):
+        table = m.get(span)
+        if isinstance(table, dict) and table:
+            out[span] = {str(who): _numbers(row) for who, row in table.items()}
+    out.update(_numbers({k: v for k, v in m.items() if str(k).startswith("skill_vs_")}))
+    out.update(_numbers({k: run.train_info.get(k) for k in ("best_val_loss", "seconds", "best_epoch")}))
+    out["epochs"] = len(run.history)
+    if m.get(WITHHELD):
+        out[WITHHELD] = [str(s) for s in m[WITHHELD]]
+    return out
+
+
+def save_run(run: Run, directory: str | os.PathLike[str], keep_user_meta: bool = False) -> Path:
     """Write ``run`` to ``directory`` and return the folder path.
 
     ``directory`` must be new, empty, or an rnnlab run folder (which is replaced). The files
     are written to a hidden sibling folder, then swapped in with two renames; a failure (disk
     full, permission denied, Ctrl-C) removes the partial folder and leaves any previous run in
-    place. Raises :class:`RunError`; the in-memory run stays usable.
+    place. Raises :class:`RunError`; the in-memory run stays usable. ``keep_user_meta``: a name,
+    tags or note of the run being replaced (given in the app meanwhile) are kept where ``run``
+    has none; they are read just before the swap.
     """
     from safetensors import SafetensorError
     from safetensors.torch import save_file
@@ -99,7 +131,7 @@ def save_run(run: Run, directory: str | os.PathLike[str]) -> Path:
         write_json(tmp / "metrics.json", run.metrics)
         task.write_files(run, tmp)
         checksums = {p.name: sha256_file(p) for p in sorted(tmp.iterdir())}
-        write_json(tmp / "config.json", {
+        doc = {
             "format": FORMAT,
             "task": run.task,
             "config": run.config.to_dict(),
@@ -107,8 +139,13 @@ def save_run(run: Run, directory: str | os.PathLike[str]) -> Path:
             "dataset": task.describe_data(run),
             "meta": {k: v for k, v in run.meta.items() if k != "loaded_from"},
             "train_info": run.train_info,
+            "summary": run_summary(run),
+            "required_files": list(required_files(run.task)),  # a listing checks them without the task registry
             "checksums": checksums,
-        })
+        }
+        write_json(tmp / "config.json", doc)
+        if keep_user_meta and _merge_user_meta(doc["meta"], target):
+            write_json(tmp / "config.json", doc)
         _swap_in(tmp, target)
     except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as SafetensorError
         shutil.rmtree(tmp, ignore_errors=True)
@@ -117,6 +154,17 @@ def save_run(run: Run, directory: str | os.PathLike[str]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _merge_user_meta(meta: dict[str, Any], target: Path) -> bool:
+    """Copy the name, tags and note of the run saved in ``target`` into ``meta`` where it has none."""
+    try:
+        old = read_json(target, "config.json").get("meta", {})
+    except (RunError, AttributeError):
+        return False
+    merged = {k: old[k] for k in USER_FIELDS if isinstance(old, dict) and old.get(k) and not meta.get(k)}
+    meta.update(merged)
+    return bool(merged)
 
 
 def _swap_in(tmp: Path, target: Path, attempts: int = 5) -> None:
@@ -157,11 +205,17 @@ def _check_history(history: Any, folder: Path) -> list[dict[str, float]]:
 
 
 def _check_metrics(metrics: Any, folder: Path) -> dict[str, Any]:
-    """Metric tables are ``{span: {who: {metric: number}}}``; other keys hold numbers, text or lists."""
+    """Metric tables are ``{span: {who: {metric: number}}}``; other keys hold numbers, text or lists.
+    The test table may be missing only when ``withheld`` says it was not scored yet."""
     if not isinstance(metrics, dict):
         raise RunError(f"metrics.json in '{folder}' must hold a mapping, got {type(metrics).__name__}")
+    withheld = metrics.get(WITHHELD, [])
+    if not isinstance(withheld, list) or not set(withheld) <= {"test"}:
+        raise RunError(f"metrics.json in '{folder}': '{WITHHELD}' may only list 'test', got {withheld!r}")
     test = metrics.get("test")
-    if not isinstance(test, dict) or "model" not in test:
+    if "test" in withheld and test is None:
+        pass  # scored by load_run
+    elif not isinstance(test, dict) or "model" not in test:
         raise RunError(f"metrics.json in '{folder}' has no test scores of the model ('test' -> 'model')")
     for span in ("test", "val"):
         table = metrics.get(span)
@@ -272,5 +326,8 @@ def load_run(directory: str | os.PathLike[str]) -> Run:
         raise RunError(f"the run in '{folder}' has an invalid file: {type(exc).__name__}: {exc}") from exc
     if doc["format"] != "rnnlab-run/1":  # last: every file parsed and checked above, now none was swapped
         _verify_checksums(folder, doc.get("checksums"), optional=task.optional_files)
+    if run.metrics.get(WITHHELD):  # a sweep trial or a checkpoint: scored now that it is used
+        withheld = list(run.metrics[WITHHELD])
+        run = task.evaluate(run)
+        run.meta["scored_on_load"] = withheld
     return run
-

@@ -10,6 +10,16 @@ from rnnlab.data import Dataset
 from rnnlab.settings import RunConfig
 
 
+@pytest.fixture(autouse=True)
+def run_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Every test gets its own empty run store (RNNLAB_HOME), so nothing is written to ./runs and no
+    test sees another's runs; the store mode is the default ("store")."""
+    root = tmp_path_factory.mktemp("store")
+    monkeypatch.setenv("RNNLAB_HOME", str(root))
+    monkeypatch.delenv("RNNLAB_STORE_MODE", raising=False)
+    return root
+
+
 def make_dataset(values: np.ndarray, name: str = "synthetic", freq: str = "D", extra: dict | None = None) -> Dataset:
     index = pd.date_range("2020-01-01", periods=len(values), freq=freq, name="time")
     frame = pd.DataFrame({"y": np.asarray(values, dtype=np.float64)}, index=index)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench import accuracy, darts_peer, live, malloc, memory, predict, speed
+from bench import accuracy, darts_peer, live, malloc, memory, predict, speed, store
 
 pytestmark = pytest.mark.slow  # each runs a benchmark end to end, in seconds
 
@@ -70,3 +70,12 @@ def test_accuracy_tiny(tmp_path, jobs):
     assert models == {"gru", "naive", "seasonal_naive", "linear"}
     md = (tmp_path / "accuracy-capped.md").read_text()
     assert "| stocks-monthly |" in md and "seasonal naive" in md
+
+
+def test_store_tiny(tmp_path):
+    store.main(["--out", str(tmp_path), "--runs", "5", "--reps", "1", "--epochs", "1", "--threads", "1"])
+    doc = _load(tmp_path, "store")
+    listing = doc["listing"]
+    assert listing["runs"] == 5 and listing["files_opened_cold"] == {"config.json": 5}
+    assert listing["files_opened_warm"] == {}  # nothing changed: nothing read
+    assert doc["checkpoints"]["checkpoints_written"] and doc["checkpoints"]["ratio"] > 0

@@ -10,6 +10,7 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
         ("pages/train.py", "Train", ":material/model_training:"),
         ("pages/predictions.py", "Predictions", ":material/query_stats:"),
         ("pages/runs.py", "Runs & export", ":material/inventory_2:"),
+        ("pages/sweep.py", "Sweep", ":material/tune:"),
     ],
     "Inside the network": [
         ("pages/hidden_states.py", "Hidden states", ":material/hub:"),

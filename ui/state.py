@@ -1,7 +1,8 @@
 """All ``st.session_state`` access goes through this module (one place for the keys).
 
 Each browser session has its own state: its dataset choice, settings, training job and
-runs. Nothing here is shared between sessions.
+runs. Nothing here is shared between sessions, except that after a reload
+:mod:`ui.reattach` hands the new session of the same tab its job and its runs dict.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _FLASH = "rnnlab.flash"  # one-shot messages shown on the next render
 _JOB_COLLECTED = "rnnlab.job_collected"  # True once the job's run was added to the runs (exactly once)
 _EXPORTS = "rnnlab.exports"  # (run_id, fmt) -> bytes of prepared downloads
 _SEEN_UPLOADS = "rnnlab.seen_uploads"  # file ids of uploads already processed (no re-import on rerun)
+_SWEEP = "rnnlab.sweep_job"  # rnnlab.sweep.job.SweepJob of this session (or None)
 
 
 def _get(key: str, default: Any) -> Any:
@@ -81,9 +83,19 @@ def get_job() -> Any | None:
     return st.session_state.get(_JOB)
 
 
-def set_job(job: Any | None) -> None:
+def set_job(job: Any | None, collected: bool = False) -> None:
+    """``collected``: the job's run was already taken in (a reattached session must not add it again)."""
     st.session_state[_JOB] = job
-    st.session_state[_JOB_COLLECTED] = False
+    st.session_state[_JOB_COLLECTED] = collected
+
+
+# ---- sweep job
+def get_sweep_job() -> Any | None:
+    return st.session_state.get(_SWEEP)
+
+
+def set_sweep_job(job: Any | None) -> None:
+    st.session_state[_SWEEP] = job
 
 
 def job_running() -> bool:
@@ -112,8 +124,20 @@ def collect_job_run() -> Any | None:
 
 # ---- runs
 def get_runs() -> dict[str, Any]:
-    """This session's runs, oldest first (run_id -> Run)."""
+    """This session's runs, oldest first (run_id -> Run). In store mode: the runs it trained or
+    uploaded and the store's runs it opened (the store lists the rest, see ``ui.runstore``)."""
     return _get(_RUNS, {})
+
+
+def use_runs(runs: dict[str, Any]) -> None:
+    """Make ``runs`` this session's runs dict (the one the tab had before a reload)."""
+    st.session_state[_RUNS] = runs
+
+
+def selected_id() -> str | None:
+    """The id chosen in a run picker (the run may not be loaded yet)."""
+    rid = st.session_state.get(_SELECTED)
+    return str(rid) if rid else None
 
 
 def add_run(run: Any, select: bool = True) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from rnnlab.errors import RnnlabError
 from ui import state
 from ui.common import fmt
 
@@ -15,21 +16,35 @@ RUN_SELECT_KEY = "ui.run_select"
 
 
 def run_selector(label: str = "Run", *, help: str | None = None) -> Any | None:
-    """Selectbox over this session's runs (newest first); the choice is shared by every
-    analysis page through :func:`ui.state.select_run`. Returns the selected run or None."""
-    runs = state.get_runs()
-    if not runs:
+    """Selectbox over the runs (:func:`ui.runstore.entries`: the run store's and this session's,
+    newest first; listed without loading any); the choice is shared by every analysis page
+    through :func:`ui.state.select_run`. Loads and returns the selected run, or None."""
+    from ui import runstore
+
+    items = runstore.entries()
+    if not items:
         return None
-    current = state.selected_run()
-    ids = list(reversed(list(runs)))
-    st.session_state[RUN_SELECT_KEY] = current.id if current is not None else ids[0]
+    labels = {e.id: e.label for e in items}
+    ids = list(labels)
+    current = state.selected_id()
+    if current not in labels:
+        newest = state.selected_run()  # e.g. the run just trained
+        current = newest.id if newest is not None and newest.id in labels else ids[0]
+        state.select_run(current)
+    st.session_state[RUN_SELECT_KEY] = current
 
     def _changed() -> None:
         state.select_run(st.session_state[RUN_SELECT_KEY])
 
-    st.selectbox(label, ids, format_func=lambda rid: runs[rid].label, key=RUN_SELECT_KEY, on_change=_changed,
-                 help=help or "Runs trained or uploaded in this browser session (newest first).")
-    return state.selected_run()
+    where = ("every run of the run store (app, CLI and sweeps) and of this session" if runstore.mode() == "store"
+             else "runs trained or uploaded in this browser session")
+    st.selectbox(label, ids, format_func=lambda rid: labels.get(rid, rid), key=RUN_SELECT_KEY, on_change=_changed,
+                 help=help or f"The {where}, newest first; a run is loaded when chosen.")
+    try:
+        return runstore.open_run(current)
+    except RnnlabError as exc:
+        st.error(f"Run {current} cannot be opened: {exc}")
+        return None
 
 
 def _job_line(snap: Any, job: Any) -> str:
@@ -85,8 +100,9 @@ def _dataset_line() -> str:
 
 
 def _runs_line() -> str:
-    n = len(state.get_runs())
-    return f"{n} run{'s' if n != 1 else ''} in this session" if n else ""
+    from ui import runstore
+
+    return runstore.count_line()
 
 
 def sidebar_status(show_job: bool = True) -> Callable[[], None]:
@@ -116,6 +132,9 @@ def sidebar_status(show_job: bool = True) -> Callable[[], None]:
                 _flash_finished(snap, run)
     runs_slot = st.empty()
     fill(runs_slot, _runs_line())
+    from ui import reattach
+
+    reattach.leave_warning()  # ask before the tab is closed while a job runs
 
     def refresh() -> None:
         fill(dataset_slot, _dataset_line())

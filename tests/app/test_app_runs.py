@@ -72,9 +72,16 @@ def test_bad_zip_shows_error_and_keeps_runs(app_with_run, tiny_run) -> None:
     assert at.error
 
 
-def test_delete_run(app_with_run, tiny_run) -> None:
+def test_delete_run_asks_first(app_with_run, tiny_run) -> None:
     at = app_with_run("runs")
     click(at, "Delete run")
+    no_exception(at)
+    assert list(at.session_state["rnnlab.runs"]) == [tiny_run.id]  # not yet: it asks
+    assert any("for good?" in t for t in texts(at.warning)), texts(at.warning)
+    click(at, "Cancel")
+    assert list(at.session_state["rnnlab.runs"]) == [tiny_run.id] and not any("for good?" in t for t in texts(at.warning))
+    click(at, "Delete run")
+    click(at, "Yes, delete")
     no_exception(at)
     assert not at.session_state["rnnlab.runs"]
     assert any("No runs yet" in t for t in texts(at.info))

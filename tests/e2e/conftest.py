@@ -92,7 +92,7 @@ def streamlit_server(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]
         "--server.fileWatcherType", "none",
         "--server.runOnSave", "false",
     ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "RNNLAB_HOME": str(log_dir / "runs")}  # its own run store
     log = open(log_path, "wb")  # noqa: SIM115 - closed in the finalizer
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                             env=env, start_new_session=True)

@@ -95,7 +95,7 @@ def go(page: Any, title: str) -> None:
     link = page.get_by_test_id("stSidebarNavLink").filter(has=page.get_by_text(title, exact=True))
     link.click()
     page.get_by_role("heading", name=title, exact=True, level=1).wait_for(timeout=PAGE_TIMEOUT)
-    page.wait_for_url(re.compile(rf"/{re.escape(slug(title))}$"), timeout=PAGE_TIMEOUT)
+    page.wait_for_url(re.compile(rf"/{re.escape(slug(title))}(\?.*)?$"), timeout=PAGE_TIMEOUT)  # ?cid=<client id>
     wait_idle(page)
 
 
@@ -190,7 +190,7 @@ def test_data_train_and_inspect_in_a_real_browser(streamlit_server: dict[str, An
     assert gru.get_attribute("aria-checked") == "true"
     page.get_by_role("button", name=re.compile(r"Train$")).click()
     page.mouse.move(1, 999)
-    page.get_by_text("1 run in this session").wait_for(timeout=TRAIN_TIMEOUT)
+    page.get_by_text("1 run in the run store").wait_for(timeout=TRAIN_TIMEOUT)
     page.get_by_text(re.compile(r"Training finished after 3 epochs")).wait_for(timeout=PAGE_TIMEOUT)
     wait_idle(page)
     assert wait_charts(page, 2) >= 2  # loss curves + validation forecast
@@ -212,7 +212,15 @@ def test_data_train_and_inspect_in_a_real_browser(streamlit_server: dict[str, An
     page.get_by_text(re.compile(r"^Training · epoch [1-9]\d*/60")).wait_for(timeout=TRAIN_TIMEOUT)
     assert page.get_by_role("button", name="Stop", exact=True).is_enabled()
     assert wait_charts(page, 2) >= 2
-    page.get_by_text("2 runs in this session").wait_for(timeout=DEFAULT_TRAIN_TIMEOUT)
+    # a reload while it trains: the browser asks first (beforeunload), then the tab reattaches to its job
+    dialogs: list[str] = []
+    page.once("dialog", lambda d: (dialogs.append(d.type), d.accept()))
+    page.reload(timeout=PAGE_TIMEOUT)
+    page.get_by_role("heading", name="Train", exact=True, level=1).wait_for(timeout=PAGE_TIMEOUT)
+    assert dialogs == ["beforeunload"], dialogs
+    page.get_by_text(re.compile(r"^(Training · epoch [1-9]\d*/60|Training finished after \d+ epochs)")).first.wait_for(
+        timeout=PAGE_TIMEOUT)
+    page.get_by_text("2 runs in the run store").wait_for(timeout=DEFAULT_TRAIN_TIMEOUT)
     page.get_by_text(re.compile(r"^Training finished after \d+ epochs")).wait_for(timeout=PAGE_TIMEOUT)
     default_seconds = round(time.monotonic() - t_train, 1)
     wait_idle(page)

@@ -97,6 +97,15 @@ class ForecastTask:
     def export_spec(self, run: ForecastRun) -> ExportSpec:
         return forecast_spec(run.model, run.preprocessor.seq_len, run.prepared().test.X[:64])
 
+    validation_score_words = "validation RMSE (original units, every step)"
+
+    def validation_score(self, prep: Prepared, val_output: Any) -> float:
+        """What a sweep minimises: the validation RMSE in original units over every window and step,
+        from the trainer's model-space validation predictions. Unlike the model-space loss it is
+        comparable across transforms, scalings and window lengths."""
+        pred = prep.preprocessor.inverse_targets(val_output.numpy().astype(np.float64), prep.val.base)
+        return float(np.sqrt(np.nanmean((pred - prep.val.y_true) ** 2)))
+
     def describe_data(self, run: ForecastRun) -> dict[str, Any]:
         return store.describe_data(run)
 
