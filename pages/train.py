@@ -186,6 +186,21 @@ def _saved_note(job: Any, run: Any) -> None:
                    "this tab is closed and is listed on **Runs & export**.")
 
 
+def start_from_widgets(container: Any, base: RunConfig) -> None:
+    """"Start from run": a saved run of this task (its folder), and which layers stay fixed."""
+    from ui import runstore
+
+    folders = {str(e.path): e.label for e in runstore.entries() if e.task == base.task and str(e.path) not in ("", ".")}
+    current = st.session_state.get(P + "init_from")
+    if current and current not in folders:
+        folders[current] = current  # a folder chosen earlier (e.g. on the CLI) stays selectable
+    container.selectbox("Start from run", [None, *folders], key=P + "init_from",
+                        format_func=lambda f: "a fresh model" if f is None else folders.get(f, f),
+                        help="Fine-tune a saved run's weights (same cell, hidden size, layers and input columns)"
+                             + ("" if folders else "; runs appear here once they are in the run store"))
+    setting_input("freeze", P + "freeze", container, disabled=st.session_state.get(P + "init_from") is None)
+
+
 def forecast_settings(ds: Any, base: RunConfig) -> tuple[RunConfig, bool]:
     """The forecasting settings: model, windows and training columns, the advanced expander, and
     the same check the job runs (windows per span); returns the settings and whether the check passed."""
@@ -236,6 +251,19 @@ def forecast_settings(ds: Any, base: RunConfig) -> tuple[RunConfig, bool]:
         setting_input("grad_clip", P + "grad_clip", a3)
         setting_input("nonlinearity", P + "nonlinearity", a3, disabled=st.session_state[P + "cell"] != "rnn")
         setting_input("season", P + "season", a3, placeholder=f"auto: {auto['season']}" if auto else None)
+
+    with st.expander("Architecture: attention · CNN front end · AR highway · start from a run"):
+        r1, r2, r3 = st.columns(3, gap="large")
+        setting_input("attention", P + "attention", r1)
+        setting_input("highway", P + "highway", r1,
+                      placeholder=f"auto: {auto['highway']}" if auto else None)
+        if auto and st.session_state[P + "highway"] is None:
+            r1.caption(auto["highway_reason"])
+        setting_input("conv_layers", P + "conv_layers", r2)
+        conv_off = not st.session_state[P + "conv_layers"]
+        for name in ("conv_channels", "conv_kernel", "conv_dilation"):
+            setting_input(name, P + name, r2, disabled=conv_off)
+        start_from_widgets(r3, base)
 
     cfg = base.replace(target=target, features=feats, **{f: st.session_state[P + f] for f in FIELDS})
 

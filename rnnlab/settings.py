@@ -115,8 +115,10 @@ class RunConfig:
                                label="Convolution kernel")
     conv_dilation: int = setting(1, "dilation growth: layer i (from 0) uses dilation conv_dilation**i",
                                  group="architecture", lo=1, hi=8, label="Convolution dilation growth")
-    highway: int = setting(0, "lags of the linear autoregressive highway added to the output (LSTNet; 0: off)",
-                           group="architecture", lo=0, hi=10_000, tasks=("forecast",), label="AR highway lags")
+    highway: int | None = setting(None, "lags of the linear autoregressive highway added to the output (LSTNet; 0: "
+                                  "off; auto: seq_len lags when a linear AR beats persistence on the validation "
+                                  "span by 5 % or more, else off)", group="architecture", lo=0, hi=10_000,
+                                  tasks=("forecast",), label="AR highway lags")
     init_from: str | None = setting(None, "start from a saved run's weights (a run folder; auto: a fresh model)",
                                     group="architecture", label="Start from run")
     freeze: Freeze = setting("none", "with init_from: train every layer, or freeze the recurrent (and "
@@ -197,6 +199,7 @@ class ResolvedConfig(RunConfig):
     seq_len: int = 0
     horizon: int = 0
     season: int = 0
+    highway: int = 0
     time_col: str = ""  # "" when the data has no time column to choose
 
     def replace(self, **changes: Any) -> ResolvedConfig:  # type: ignore[override]
@@ -208,6 +211,7 @@ class ResolvedConfig(RunConfig):
     def resolved(cls, cfg: RunConfig) -> ResolvedConfig:
         """``cfg`` as a ResolvedConfig; :class:`ConfigError` if an automatic field is still None."""
         d = cfg.to_dict()
+        d["highway"] = d.get("highway") or 0  # auto resolves to off where no data decides it
         missing = [k for k in ("target", "seq_len", "horizon", "season") if d.get(k) is None]
         if missing:
             raise ConfigError(f"setting(s) {missing} are unresolved; rnnlab.pipeline.prepare resolves them")

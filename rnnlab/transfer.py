@@ -36,8 +36,13 @@ def start_from(model: nn.Module, config: RunConfig, prep: Any) -> list[str]:
         if config.freeze != "none":
             raise ConfigError(f"freeze={config.freeze!r} needs init_from: a run whose layers to keep")
         return []
-    if not Path(source).is_dir():
-        raise ConfigError(f"init_from={source!r} is not a run folder")
+    if not Path(source).is_dir():  # a run id of the run store
+        from rnnlab.store import default_store
+
+        if (default_store().root / source / "config.json").is_file():
+            source = str(default_store().root / source)
+        else:
+            raise ConfigError(f"init_from={source!r} is not a run folder nor a run id of the run store")
     try:
         old = load_run(source)
     except RnnlabError as exc:

@@ -111,7 +111,33 @@ def test_transfer_refuses_what_does_not_fit(sine_dataset, tiny_config, tmp_path)
         pipeline.fit(sine_dataset, tiny_config.replace(features=["x"], init_from=str(source)))
     with pytest.raises(ConfigError, match="other layers"):
         pipeline.fit(sine_dataset, tiny_config.replace(hidden_size=8, init_from=str(source)))
-    with pytest.raises(ConfigError, match="not a run folder"):
+    with pytest.raises(ConfigError, match="not a run folder nor a run id"):
         pipeline.fit(sine_dataset, tiny_config.replace(init_from=str(tmp_path / "nope")))
     with pytest.raises(ConfigError, match="freeze='recurrent' needs init_from"):
         pipeline.fit(sine_dataset, tiny_config.replace(freeze="recurrent"))
+
+
+def test_the_automatic_highway_follows_the_linear_baseline(sine_dataset, trend_dataset, tiny_config):
+    """auto: on (seq_len lags) where a linear AR clearly beats persistence on the validation span
+    (a smooth periodic series), off on a random walk; the reason is stated; a user's choice wins."""
+    on = pipeline.prepare(sine_dataset, tiny_config)
+    assert on.config.highway == on.config.seq_len and "auto: on" in on.highway_reason
+    off = pipeline.prepare(trend_dataset, tiny_config)
+    assert off.config.highway == 0 and "auto: off" in off.highway_reason
+    chosen = pipeline.prepare(sine_dataset, tiny_config.replace(highway=3))
+    assert chosen.config.highway == 3 and chosen.highway_reason == ""
+
+
+def test_a_highway_run_starts_from_the_linear_fit(sine_dataset, tiny_config):
+    """Before any training step the model's forecast is the linear AR on the target alone."""
+    from rnnlab.baselines import LinearAR
+    from rnnlab.models import build_model
+    from rnnlab.tasks.forecast import FORECAST
+
+    prep = pipeline.prepare(sine_dataset, tiny_config.replace(highway=8))
+    model = build_model(prep.config, FORECAST.model_shape(prep))
+    FORECAST.initialise(model, prep)
+    lin = LinearAR().fit(prep.train.X[:, -8:, :1], prep.train.Y)
+    with torch.no_grad():
+        got = model(torch.from_numpy(prep.test.X))[0].numpy()
+    np.testing.assert_allclose(got, lin.predict(prep.test.X[:, -8:, :1]), rtol=1e-4, atol=1e-4)

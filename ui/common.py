@@ -135,7 +135,7 @@ def current_dataset() -> Any | None:
 # ----------------------------------------------------------------------------- windows summary
 # settings that change how the data is split, transformed and windowed
 DATA_FIELDS = ("target", "features", "seq_len", "horizon", "transform", "scaling", "train_frac", "val_frac",
-               "season", "batch_size")
+               "season", "batch_size", "highway")
 
 
 @st.cache_data(show_spinner="Splitting and windowing the series…", max_entries=64)
@@ -157,6 +157,7 @@ def _window_summary(_dataset: Any, fingerprint: str, settings: dict[str, Any]) -
         "transform": prep.preprocessor.transform_, "reason": prep.preprocessor.transform_reason_,
         "requested_transform": settings.get("transform", "auto"), "spans": spans, "rows": n,
         "warnings": list(prep.warnings), "n_features": prep.preprocessor.n_features,
+        "highway": cfg.highway, "highway_reason": prep.highway_reason,
     }
 
 

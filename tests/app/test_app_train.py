@@ -102,3 +102,22 @@ def test_bad_setting_shows_error_and_keeps_settings() -> None:
     assert _job(at) is None
     assert at.number_input(key="train.seq_len").value == 500
     assert session_config(at).seq_len == 500
+
+
+def test_architecture_settings_show_the_automatic_highway_and_train() -> None:
+    """The Architecture expander says why the automatic highway is on for seattle-weather; a tiny
+    run with attention and a convolutional front end, set through the widgets, trains."""
+    at = open_app("train")
+    captions = texts(at.caption)
+    assert any("auto: on with 30 lags" in c and "below persistence" in c for c in captions), captions
+    at.selectbox(key="train.attention").set_value("dot").run()
+    set_number(at, "train.conv_layers", 1)
+    for key, value in (("train.epochs", 2), ("train.hidden_size", 8), ("train.num_layers", 1)):
+        set_number(at, key, value)
+    at.run()
+    click(at, "Train")
+    assert wait_until(at, lambda a: _job(a).status != "running", timeout=120)
+    at.run()
+    no_exception(at)
+    run = next(iter(at.session_state["rnnlab.runs"].values()))
+    assert run.config.attention == "dot" and run.config.conv_layers == 1 and run.config.highway == 30

@@ -42,6 +42,8 @@ class Prepared:
     test: Windows  # ... in the test span
     mase_scale: float  # training-span naive MAE (MASE denominator)
     warnings: list[str] = field(default_factory=list)
+    linear: LinearAR | None = None  # the linear-AR baseline fitted on the training windows (fit_linear)
+    highway_reason: str = ""  # why the automatic highway is on or off ("" when the user chose)
 
     @property
     def season(self) -> int:
@@ -100,7 +102,9 @@ class Prepared:
 
     def fit_linear(self) -> LinearAR:
         """The linear-AR baseline on the training windows (same inputs and targets as the model)."""
-        return LinearAR().fit(self.train.X, self.train.Y)
+        if self.linear is None:
+            self.linear = LinearAR().fit(self.train.X, self.train.Y)
+        return self.linear
 
 
 def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | None = None) -> Prepared:
@@ -163,8 +167,14 @@ def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | No
                         f"using {len(train_w)}")
         batch_size = len(train_w)
     season = cfg.season if cfg.season is not None else infer_season(calendar_freq(ds.frame.index, ds.freq))
+    val_w = pre.windows(ds.frame, val_a, inputs)
+    linear = LinearAR().fit(train_w.X, train_w.Y)
+    highway, highway_reason = cfg.highway, ""
+    if highway is None:
+        highway, highway_reason = auto_highway(linear, pre, val_w, seq_len)
     resolved = ResolvedConfig.resolved(cfg.replace(target=target, features=features, seq_len=seq_len,
-                                                   horizon=horizon, season=season, batch_size=batch_size))
+                                                   horizon=horizon, season=season, batch_size=batch_size,
+                                                   highway=highway))
     y_train = ds.frame[target].to_numpy(np.float64)[: split.train_end]
     return Prepared(
         dataset=ds,
@@ -173,8 +183,29 @@ def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | No
         split=split,
         inputs=inputs,
         train=train_w,
-        val=pre.windows(ds.frame, val_a, inputs),
+        val=val_w,
         test=pre.windows(ds.frame, test_a, inputs),
         mase_scale=mase_scale(y_train, 1),
         warnings=warnings,
+        linear=linear,
+        highway_reason=highway_reason,
     )
+
+
+AUTO_HIGHWAY_GAIN = 0.05  # the linear AR must beat persistence on the validation span by this share
+
+
+def auto_highway(linear: LinearAR, pre: Preprocessor, val: Windows, seq_len: int) -> tuple[int, str]:
+    """The automatic highway: ``seq_len`` lags when the linear AR (fitted on the training windows)
+    beats persistence on the validation windows by AUTO_HIGHWAY_GAIN or more (RMSE over every step,
+    original units), else off. A series that a linear extrapolation forecasts well (temperatures)
+    gets it; a random walk (prices), where nothing beats persistence, does not."""
+    pred = pre.inverse_targets(linear.predict(val.X), val.base)
+    rmse_linear = float(np.sqrt(np.nanmean((pred - val.y_true) ** 2)))
+    rmse_naive = float(np.sqrt(np.nanmean((val.base[:, None] - val.y_true) ** 2)))
+    gain = 1 - rmse_linear / rmse_naive if rmse_naive > 0 else 0.0
+    words = (f"the linear AR's validation RMSE is {abs(gain):.1%} {'below' if gain >= 0 else 'above'} "
+             f"persistence's")
+    if gain >= AUTO_HIGHWAY_GAIN:
+        return seq_len, f"auto: on with {seq_len} lags ({words}): the network learns what the linear part misses"
+    return 0, f"auto: off ({words}; on from {AUTO_HIGHWAY_GAIN:.0%} below)"
