@@ -13,25 +13,13 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from rnnlab.errors import ConfigError, RunError
+from rnnlab.errors import ConfigError
 from rnnlab.settings import SPECS, RunConfig
-from rnnlab.store import RunEntry, RunStore, default_store
+from rnnlab.store import RunEntry, RunStore, default_store, resolve_run_folder
 
-
-def resolve_run(ref: str) -> Path:
-    """``--run`` as a folder path, else as a run id (or unique prefix) of the store."""
-    path = Path(ref)
-    if path.is_dir():
-        return path
-    try:
-        return default_store().get(ref).path
-    except RunError as exc:
-        if any(sep in ref for sep in ("/", "\\")) or ref.startswith("."):
-            raise RunError(f"run folder '{ref}' does not exist") from None
-        raise RunError(f"'{ref}' is neither a run folder nor a run of the store: {exc}") from None
+resolve_run = resolve_run_folder  # ``--run`` as a folder path, else as a run id of the store
 
 
 # ----------------------------------------------------------------------------- runs

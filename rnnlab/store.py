@@ -354,3 +354,16 @@ class RunStore:
     def sweeps_url(self) -> str:
         """The default Optuna storage of sweeps: an SQLite file in the store's folder."""
         return f"sqlite:///{(self.root / SWEEPS_DB).resolve()}"
+
+
+def resolve_run_folder(ref: str) -> Path:
+    """A run given as a folder path, else as a run id (or unique prefix) of the store."""
+    path = Path(ref)
+    if path.is_dir():
+        return path
+    try:
+        return default_store().get(ref).path
+    except RunError as exc:
+        if any(sep in ref for sep in ("/", "\\")) or ref.startswith("."):
+            raise RunError(f"run folder '{ref}' does not exist") from None
+        raise RunError(f"'{ref}' is neither a run folder nor a run of the store: {exc}") from None

@@ -16,6 +16,7 @@ from torch import nn
 
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.settings import RunConfig
+from rnnlab.store import resolve_run_folder
 
 # parameters that belong to the head of a model, by name prefix (they may start fresh)
 HEAD_PREFIXES = ("head.", "attention.", "highway.")
@@ -36,17 +37,16 @@ def start_from(model: nn.Module, config: RunConfig, prep: Any) -> list[str]:
         if config.freeze != "none":
             raise ConfigError(f"freeze={config.freeze!r} needs init_from: a run whose layers to keep")
         return []
-    if not Path(source).is_dir():  # a run id of the run store
-        from rnnlab.store import default_store
-
-        if (default_store().root / source / "config.json").is_file():
-            source = str(default_store().root / source)
-        else:
-            raise ConfigError(f"init_from={source!r} is not a run folder nor a run id of the run store")
     try:
+        source = str(resolve_run_folder(source))
         old = load_run(source)
     except RnnlabError as exc:
         raise ConfigError(f"init_from={source!r} cannot be used: {exc}") from exc
+    old_transform = getattr(getattr(old, "preprocessor", None), "transform_", None)
+    new_transform = getattr(getattr(prep, "preprocessor", None), "transform_", None)
+    if old_transform != new_transform:
+        raise ConfigError(f"init_from={source!r} models its target as {old_transform}; this run as {new_transform}: "
+                          f"use transform={old_transform!r} (auto takes the source run's transform)")
     if old.task != config.task:
         raise ConfigError(f"init_from={source!r} is a {old.task} run; this is a {config.task} run")
     old_cols, new_cols = _columns(old), _columns(prep)

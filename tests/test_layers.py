@@ -111,7 +111,7 @@ def test_transfer_refuses_what_does_not_fit(sine_dataset, tiny_config, tmp_path)
         pipeline.fit(sine_dataset, tiny_config.replace(features=["x"], init_from=str(source)))
     with pytest.raises(ConfigError, match="other layers"):
         pipeline.fit(sine_dataset, tiny_config.replace(hidden_size=8, init_from=str(source)))
-    with pytest.raises(ConfigError, match="not a run folder nor a run id"):
+    with pytest.raises(ConfigError, match="cannot be used: run folder .* does not exist"):
         pipeline.fit(sine_dataset, tiny_config.replace(init_from=str(tmp_path / "nope")))
     with pytest.raises(ConfigError, match="freeze='recurrent' needs init_from"):
         pipeline.fit(sine_dataset, tiny_config.replace(freeze="recurrent"))
@@ -141,3 +141,16 @@ def test_a_highway_run_starts_from_the_linear_fit(sine_dataset, tiny_config):
     with torch.no_grad():
         got = model(torch.from_numpy(prep.test.X))[0].numpy()
     np.testing.assert_allclose(got, lin.predict(prep.test.X[:, -8:, :1]), rtol=1e-4, atol=1e-4)
+
+
+def test_fine_tuning_models_the_target_the_way_the_source_did(sine_dataset, trend_dataset, tiny_config, tmp_path):
+    """A source modelled in differences makes auto pick differences for the target too (a short
+    target span would otherwise be called stationary and modelled in levels: the weights would be
+    read in the wrong units); an explicit other transform is refused with the fix."""
+    source = pipeline.fit(trend_dataset, tiny_config.replace(epochs=1))
+    assert source.preprocessor.transform_ in ("diff", "log_return")
+    folder = save_run(source, tmp_path / "src")
+    tuned = pipeline.fit(sine_dataset, tiny_config.replace(epochs=1, init_from=str(folder)))
+    assert tuned.preprocessor.transform_ == source.preprocessor.transform_
+    with pytest.raises(ConfigError, match="models its target as .*use transform="):
+        pipeline.fit(sine_dataset, tiny_config.replace(transform="level", init_from=str(folder)))

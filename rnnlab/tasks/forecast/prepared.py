@@ -136,8 +136,11 @@ def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | No
             f"horizon={horizon} is longer than the validation span ({split.n_val} rows); "
             f"lower the horizon or raise val_frac"
         )
+    transform = cfg.transform
+    if transform == "auto" and cfg.init_from:  # fine-tuning: the target is modelled as the source run models it
+        transform = source_transform(cfg.init_from)
     if preprocessor is None:
-        pre = Preprocessor(target=target, features=features, transform=cfg.transform, scaling=cfg.scaling,
+        pre = Preprocessor(target=target, features=features, transform=transform, scaling=cfg.scaling,
                            seq_len=seq_len, horizon=horizon).fit(ds.frame, split.train_end)
     else:
         pre = preprocessor
@@ -190,6 +193,22 @@ def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | No
         linear=linear,
         highway_reason=highway_reason,
     )
+
+
+def source_transform(init_from: str) -> str:
+    """The target transform of the run ``init_from`` (folder or store id), from its scaler.json."""
+    from rnnlab.errors import RnnlabError
+    from rnnlab.jsonfiles import read_json
+    from rnnlab.store import resolve_run_folder
+
+    try:
+        doc = read_json(resolve_run_folder(init_from), "scaler.json")
+    except RnnlabError as exc:
+        raise ConfigError(f"init_from={init_from!r} cannot be used: {exc}") from exc
+    kind = doc.get("transform_") if isinstance(doc, dict) else None
+    if kind not in ("level", "diff", "log_return"):
+        raise ConfigError(f"init_from={init_from!r} is not a forecasting run with a fitted transform")
+    return str(kind)
 
 
 AUTO_HIGHWAY_GAIN = 0.05  # the linear AR must beat persistence on the validation span by this share
