@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 # Training runs in a background thread next to the server's own threads (websocket loop, page and
-# fragment reruns) and, usually, the browser: the thread policy for an interactive process
-# (rnnlab._platform.interactive_thread_env; measured in bench/threads.py) is set before torch is
-# first imported (pages import it lazily).
+# fragment reruns) and, usually, the browser: leave them a core (RNNLAB_MAX_THREADS = cores - 1, a
+# cap on the load-aware count of rnnlab._platform; bench/threads.py measures it), set before torch
+# is first imported (pages import it lazily).
 from rnnlab._platform import interactive_thread_env
 
 interactive_thread_env()

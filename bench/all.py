@@ -11,6 +11,7 @@ cores, 2 here) unless the machine is already busy when bench.all starts (1-minut
 average >= 1, i.e. another process is using a core): then every benchmark runs with 1 torch thread, because a 2-thread
 OpenMP pool on 2 shared cores stalls at every barrier (epochs 5-10x slower, measured) and
 the suite would neither fit its budget nor give stable ratios. ``--threads N`` forces N.
+``bench.threads`` measures the thread settings themselves and is never given ``--threads``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ PLAN: list[tuple[str, list[str]]] = [
     ("predict", ["--reps", "2", "--loop-sample", "300"]),
     ("memory", ["--epochs", "1"]),
     ("malloc", ["--reps", "2", "--epochs", "2"]),
+    ("threads", ["--quick"]),  # sets its own thread counts (never given --threads)
     ("darts_peer", ["--epochs", "1", "--reps", "1"]),
     ("accuracy", ["--quick"]),
 ]
@@ -52,7 +54,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if (only and name not in only) or name in skip:
             continue
         cmd = [sys.executable, "-m", f"bench.{name}", *extra]
-        if threads:
+        if threads and name != "threads":
             cmd += ["--threads", str(threads)]
         if args.out:
             cmd += ["--out", args.out]

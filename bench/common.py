@@ -77,16 +77,13 @@ def machine() -> dict[str, Any]:
 
 
 def setup_threads(threads: int | None = None) -> int:
-    """Apply rnnlab's thread policy (one pool sized to the usable cores), or ``threads``."""
-    import torch
+    """Apply rnnlab's thread policy (``RNNLAB_THREADS`` if set, else load-aware: the usable
+    cores, fewer when other processes keep them busy at start), or ``threads``; then keep that
+    count for the whole benchmark (``pin_threads``: rnnlab's between-epoch re-choice would
+    change it between the arms being compared)."""
+    from rnnlab._platform import configure_torch_threads, pin_threads
 
-    from rnnlab._platform import configure_torch_threads
-
-    n = configure_torch_threads()
-    if threads:
-        torch.set_num_threads(int(threads))
-        n = torch.get_num_threads()
-    return n
+    return pin_threads(int(threads) if threads else configure_torch_threads())
 
 
 # ----------------------------------------------------------------------------- memory

@@ -165,6 +165,10 @@ def cmd_train(args: argparse.Namespace) -> int:
           file=err)
     print(f"model: {c.cell} hidden {c.hidden_size} x {c.num_layers} layers; epochs <= {c.epochs}, "
           f"batch {c.batch_size}, lr {c.lr:g}, seed {c.seed}", file=err)
+    from rnnlab._platform import thread_choice, user_threads
+
+    _, why = thread_choice()
+    print(f"torch threads: {why}" + ("" if user_threads() else "; re-chosen between epochs from the load"), file=err)
 
     def progress(ev: TrainEvent) -> None:
         if ev.kind == "epoch" and not args.quiet:

@@ -82,7 +82,8 @@ def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.E
     n_params = sum(p.numel() for p in model.parameters())  # any nn.Module a builder returns
     train_info = {"stop_reason": result.stop_reason, "message": result.message, "best_epoch": result.best_epoch,
                   "best_val_loss": result.best_val_loss, "seconds": result.seconds, "n_parameters": n_params,
-                  "torch_threads": torch.get_num_threads(), "instability": result.instability}
+                  "torch_threads": torch.get_num_threads(), "instability": result.instability,
+                  "thread_choices": result.thread_choices}  # from which epoch on how many threads, and why
     train_info.update(prep.counts())
     if recorder is not None and hasattr(recorder, "seconds"):
         train_info["evolution_seconds"] = recorder.seconds  # part of "seconds"

@@ -41,6 +41,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rnnlab._platform import threads_for_epoch
 from rnnlab.errors import ConfigError
 from rnnlab.settings import RunConfig
 
@@ -167,6 +168,7 @@ class TrainResult:
     message: str = ""
     seconds: float = 0.0
     instability: str = ""  # why the loss looked unstable (empty when it did not), see instability()
+    thread_choices: list[dict[str, Any]] = field(default_factory=list)  # from which epoch/batch how many threads, why
 
     def history_dicts(self) -> list[dict[str, float]]:
         return [asdict(r) for r in self.history]
@@ -303,8 +305,15 @@ class Trainer:
                 return True
             return False
 
+        def threads(epoch: int, batch: int) -> None:
+            """The load-aware thread count, re-chosen between batches (pooled to once a second)."""
+            n, why = threads_for_epoch(epoch, batch)
+            if not result.thread_choices or result.thread_choices[-1]["threads"] != n:
+                result.thread_choices.append({"epoch": epoch, "batch": batch, "threads": n, "reason": why})
+
         for epoch in range(1, cfg.epochs + 1):
             te = time.perf_counter()
+            threads(epoch, 0)
             running, seen, b = 0.0, 0, 0
             diverged = interrupted = False
             for b, batch in enumerate(objective.train_batches(cfg.batch_size, generator), start=1):
@@ -327,6 +336,8 @@ class Trainer:
                 optimizer.step()
                 lv = float(loss.detach())
                 batch_losses.append(lv)
+                if b < n_batches:
+                    threads(epoch, b)
                 running += lv * n_items
                 seen += n_items
                 if self.callbacks:

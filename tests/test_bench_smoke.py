@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench import accuracy, darts_peer, live, malloc, memory, predict, speed, store
+from bench import accuracy, darts_peer, live, malloc, memory, predict, speed, store, threads
 
 pytestmark = pytest.mark.slow  # each runs a benchmark end to end, in seconds
 
@@ -79,3 +79,31 @@ def test_store_tiny(tmp_path):
     assert listing["runs"] == 5 and listing["files_opened_cold"] == {"config.json": 5}
     assert listing["files_opened_warm"] == {}  # nothing changed: nothing read
     assert doc["checkpoints"]["checkpoints_written"] and doc["checkpoints"]["ratio"] > 0
+
+
+def test_threads_tiny(tmp_path):
+    """The CLI and the app path with rnnlab's rule (the hogs of the loaded condition: below)."""
+    threads.main(["--out", str(tmp_path), "--rows", "300", "--hidden", "8", "--reps", "1", "--epochs", "2",
+                  "--conditions", "quiet", "--paths", "cli,app", "--settings", "rule", "--cap", "30",
+                  "--wait-quiet", "0"])
+    doc = _load(tmp_path, "threads")
+    rows = {(r["path"], r["setting"]): r for r in doc["table"]}
+    assert set(rows) == {("cli", "rule"), ("app", "rule")}
+    assert all(r["s/epoch"] > 0 and r["ratio to best"] == 1 for r in rows.values())
+    ms = doc["measurements"]["quiet"]
+    assert all(m["thread_choices"] and m["others_busy_cores"] is not None for m in ms)
+    assert ms[[m["path"] for m in ms].index("cli")]["cli_says"].startswith("torch threads:")
+
+
+def test_threads_hogs_are_killed_and_figures_fall_back():
+    with threads.Hogs(1) as hogs:
+        procs = list(hogs.procs)
+        assert procs[0].poll() is None
+    assert procs[0].poll() is not None and not hogs.procs
+    full = {"epoch_seconds": [2.0, 1.0, 1.2], "partial": None}
+    assert threads.epoch_figure(full) == (1.1, "epochs 2+")
+    capped = {"epoch_seconds": [2.0], "stopped_at_cap": True,
+              "partial": {"epoch": 2, "batches": 5, "n_batches": 50, "estimate_s": 30.0}}
+    assert threads.epoch_figure(capped)[0] == 30.0
+    killed = {"epoch_seconds": [], "stopped_at_cap": True, "partial": {"epoch": 1, "batches": 0, "lower_bound_s": 6}}
+    assert threads.epoch_figure(killed) == (6.0, "lower bound (no epoch within the cap)")

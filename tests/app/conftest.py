@@ -22,9 +22,9 @@ from tests.app.apptools import DASHBOARD, RUN_TIMEOUT, TINY
 
 @pytest.fixture(autouse=True)
 def thread_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """dashboard.py sets RNNLAB_THREADS / OMP_WAIT_POLICY for its process (here: pytest's);
+    """dashboard.py sets RNNLAB_MAX_THREADS / OMP_WAIT_POLICY for its process (here: pytest's);
     restore them after each test so the rest of the suite sees the environment it started with."""
-    for key in ("RNNLAB_THREADS", "OMP_WAIT_POLICY"):
+    for key in ("RNNLAB_THREADS", "RNNLAB_MAX_THREADS", "OMP_WAIT_POLICY"):
         if key in os.environ:
             monkeypatch.setenv(key, os.environ[key])
         else:
