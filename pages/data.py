@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from rnnlab.data.builtin import value_title
 from rnnlab.errors import DataError, RnnlabError
 from ui import charts, state
 from ui.common import (
@@ -160,8 +161,10 @@ m[2].metric("Frequency", ds.freq or "irregular",
                  "trading-day series have no fixed frequency")
 if len(idx):  # dates in a caption: metric-sized timestamps do not fit narrow columns
     st.caption(f"From **{idx[0]:{stamp}}** to **{idx[-1]:{stamp}}** ({fmt_duration(idx[-1] - idx[0])})")
-if ds.warnings:
-    st.warning("**What the loader changed**\n\n" + "\n".join(f"- {w}" for w in ds.warnings))
+if ds.changes:
+    st.warning("**What the loader changed**\n\n" + "\n".join(f"- {w}" for w in ds.changes))
+if ds.reading_notes:  # how values were read (decimal commas, time zones): nothing was changed
+    st.info("**How the file was read**\n\n" + "\n".join(f"- {w}" for w in ds.reading_notes))
 
 # ----------------------------------------------------------------------------- target and features
 saved = state.peek_config()
@@ -186,7 +189,7 @@ if selected is None:
 st.markdown(f"#### `{target}` over time")
 chart_slot = st.empty()
 series = selected.frame[target].rename("value").reset_index()
-chart_slot.altair_chart(charts.series_with_spans(series, None, y_title=target), width="stretch")
+chart_slot.altair_chart(charts.series_with_spans(series, None, y_title=value_title(ds.name, target)), width="stretch")
 
 cfg = state.get_config().replace(dataset=ds.name, target=target, features=list(features),
                                  time_col=state.get_data_spec().get("time_col"))
@@ -196,7 +199,7 @@ with guard("splitting the series"):
     summary = window_summary(ds, cfg)
 if summary is not None:
     spans = pd.DataFrame(summary["spans"])
-    chart_slot.altair_chart(charts.series_with_spans(series, spans, y_title=target), width="stretch")
+    chart_slot.altair_chart(charts.series_with_spans(series, spans, y_title=value_title(ds.name, target)), width="stretch")
     st.caption("Drag to pan, scroll to zoom, double-click to reset. Shaded: the chronological "
                "train / validation / test spans (the test span is never seen during training).")
 

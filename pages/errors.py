@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from rnnlab.data.builtin import value_title
 from ui import charts_internals as ci
 from ui.analysis_cache import cached
 from ui.common import ensure_entry_script, fmt, guard, need_run
@@ -254,7 +255,7 @@ if (task_view := view(run.task)) is not None:  # another task draws its own page
 
 from rnnlab import analysis as A
 
-y_title = run.config.target or "value"
+y_title = value_title(run.dataset.name, run.config.target) or "value"
 with guard("analysing the errors"):
     table = _table(run)
     h = run.config.horizon

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from rnnlab.data.builtin import value_title
 from ui import charts
 from ui import charts_architecture as cha
 from ui import charts_internals as ci
@@ -109,7 +110,7 @@ def _window_detail(run: Any, sa: A.StateAnalysis, window: int) -> None:
                 f"forecast (step 1) {fmt(r['prediction'])} · actual {fmt(r['actual'])} · error {fmt(r['error'])}")
     data = detail.rename(columns={"kind": "series"})[["time", "series", "value"]]
     st.altair_chart(charts.lines(data, order=["input", "actual", "forecast"], dashed=["forecast"],
-                             y_title=run.config.target or "", height=240, labels={"input": "input window"}),
+                             y_title=value_title(run.dataset.name, run.config.target), height=240, labels={"input": "input window"}),
                     width="stretch")
 
 
@@ -299,8 +300,8 @@ def architecture_tab(run: Any) -> None:
             st.altair_chart(cha.highway_share_chart(share), width="stretch")
         with c2:
             st.caption(f"The window ending {anchor:%Y-%m-%d %H:%M}: the forecast, and what each part alone gives")
-            st.altair_chart(cha.highway_window_chart(A.highway_forecasts(run, window), y_title=run.config.target),
-                            width="stretch")
+            title = value_title(run.dataset.name, run.config.target)
+            st.altair_chart(cha.highway_window_chart(A.highway_forecasts(run, window), y_title=title), width="stretch")
 
 
 ensure_entry_script()

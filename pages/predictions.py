@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from rnnlab.data.builtin import value_title
 from ui import charts
 from ui.common import ensure_entry_script, guard, need_run, transform_words
 from ui.views import view
@@ -85,7 +86,8 @@ else:
     chosen = c2.pills("Baselines on the chart", list(BASELINES), format_func=BASELINES.get, selection_mode="multi",
                       default=["naive"], key="pred.baselines", persist_state="session")
     frame = preds[preds["step"] == step]
-    st.altair_chart(charts.predictions_chart(frame, ["model", *(chosen or [])], y_title=target), width="stretch")
+    title = value_title(run.dataset.name, target)
+    st.altair_chart(charts.predictions_chart(frame, ["model", *(chosen or [])], y_title=title), width="stretch")
     st.caption(f"Step {step}: the value forecast {step} step{'s' if step != 1 else ''} ahead for each date. "
                "Drag to pan, scroll to zoom, double-click to reset.")
 
@@ -112,7 +114,7 @@ if fc is not None:
     series = run.dataset.frame[target]
     n_hist = int(min(len(series), max(8 * h, 3 * int(cfg.seq_len or 30), 30)))
     history = series.iloc[-n_hist:].rename("value").reset_index()
-    st.altair_chart(charts.forecast_chart(history, fc, y_title=target), width="stretch")
+    st.altair_chart(charts.forecast_chart(history, fc, y_title=value_title(run.dataset.name, target)), width="stretch")
     last = series.index[-1]
     when = f"{last:%Y-%m-%d}" if last == last.normalize() else f"{last:%Y-%m-%d %H:%M}"
     st.caption(f"The next {h} step{'s' if h != 1 else ''} after {when}, from the last "

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from rnnlab.data.builtin import value_title
 from ui import charts, runstore, state
 from ui.common import ensure_entry_script, guard
 
@@ -180,7 +181,8 @@ def _compare(items: list[Any]) -> None:
                 p = r.predictions[r.predictions["step"] == 1]
                 parts.append(pd.DataFrame({"time": p["target_time"], "series": names[r.id], "value": p["model"]}))
             st.altair_chart(charts.compare_predictions(pd.concat(parts, ignore_index=True),
-                                                       y_title=str(sel[0].config.target), height=320), width="stretch")
+                                                       y_title=value_title(sel[0].dataset.name, str(sel[0].config.target)),
+                                                       height=320), width="stretch")
 
 
 def _manage(items: list[Any]) -> None:

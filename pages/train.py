@@ -8,6 +8,7 @@ from typing import Any
 
 import streamlit as st
 
+from rnnlab.data.builtin import value_title
 from rnnlab.settings import RunConfig, specs_for
 from ui import charts, state
 from ui.common import (
@@ -110,7 +111,7 @@ def live_panel() -> None:
     stopping = job.stop_event.is_set()
     st.progress(min(1.0, max(0.0, snap.progress)),
                 text=("Stopping after this batch… · " if stopping else "Training · ") + _status_line(snap))
-    _draw_charts(snap, job.config.target or "")
+    _draw_charts(snap, value_title(job.config.dataset, job.config.target))
 
 
 def final_panel(job: Any) -> None:
@@ -158,7 +159,7 @@ def final_panel(job: Any) -> None:
     else:
         st.page_link("pages/predictions.py", label="See the predictions, baselines and forecast",
                      icon=":material/arrow_forward:")
-    _draw_charts(snap, run.config.target or "", kept=True)
+    _draw_charts(snap, value_title(run.dataset.name, run.config.target), kept=True)
 
 
 def advice(run: Any) -> str:

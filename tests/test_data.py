@@ -231,6 +231,8 @@ def test_csv_decimal_comma_with_semicolons() -> None:
     assert ds.frame["a"].iloc[:3].tolist() == [0.5, 1.5, 2.5]
     assert ds.frame["b"].iloc[2] == 4.0
     assert has_warning(ds, "decimal separator")
+    assert ds.reading_notes and not any("decimal" in w for w in ds.changes)  # how it was read, not a change
+    assert ds.target == "a"  # no price-like name: the first usable column
 
 
 def test_csv_thousands_separators_both_conventions() -> None:
@@ -742,3 +744,14 @@ def test_column_names_are_the_loaders_names_for_a_blank_header_cell():
     assert names[1] == "value" and names[0] != "Unnamed: 0"
     ds = load_csv(blob, name="blank.csv", time_col=names[0])  # every offered name loads
     assert list(ds.frame.columns) == ["value"] and len(ds.frame) == 20
+
+
+def test_value_title_names_units_of_builtins_only() -> None:
+    from rnnlab.data.builtin import UNITS, value_title
+
+    assert value_title("seattle-weather", "precipitation") == "precipitation (mm)"
+    assert value_title("sf-temps", "temp") == "temp (°F)"
+    assert value_title("my.csv", "temp") == "temp"  # an upload's unit is not known: no guess
+    assert value_title("sp500", None) == ""
+    for name, units in UNITS.items():  # every documented unit names a real column of the snapshot
+        assert set(units) <= set(load_dataset(name).columns), name

@@ -16,6 +16,27 @@ from rnnlab.errors import DataError
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 
+# Units of the built-in columns, as their sources document them (axis titles and tooltips show them)
+_INDEX = {c: "index points" for c in ("adj_close", "open", "high", "low", "close")} | {"volume": "shares"}
+UNITS: dict[str, dict[str, str]] = {
+    "sp500": _INDEX,
+    "nasdaq": _INDEX,
+    "seattle-weather": {"temp_max": "°C", "temp_min": "°C", "precipitation": "mm", "wind": "m/s"},
+    "seattle-temps": {"temp": "°F"},
+    "sf-temps": {"temp": "°F"},
+    "stocks-monthly": {c: "USD" for c in ("msft", "aapl", "amzn", "goog", "ibm")},
+    "stocks-daily": {c: "USD" for c in ("aapl", "goog", "ibm", "msft")},
+}
+
+
+def value_title(dataset: str, column: str | None) -> str:
+    """``column`` with its unit where the dataset documents one: ``"temp_max (°C)"``; else the name."""
+    if not column:
+        return ""
+    unit = UNITS.get(dataset, {}).get(column)
+    return f"{column} ({unit})" if unit else column
+
+
 @dataclass(frozen=True)
 class _BuiltinSpec:
     """Registry entry; scripts/build_snapshots.py reads these to write data/SOURCES.md."""

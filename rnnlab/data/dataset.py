@@ -19,6 +19,10 @@ MIN_ROWS = 10  # fewer rows than this cannot make even one train/validation wind
 _TARGET_NAMES = ("adj_close", "close", "price", "value", "temp")
 
 
+# notes that say how a value was read, not that anything was changed: shown as information
+_READING_NOTE = re.compile(r"read ',' as the decimal separator|converted to UTC and made naive")
+
+
 @dataclass
 class Dataset:
     """A time series ready for windowing: float64 columns on a clean DatetimeIndex."""
@@ -31,6 +35,16 @@ class Dataset:
     source: str = ""  # package/loader, URL or uploaded file
     licence: str = ""
     warnings: list[str] = field(default_factory=list)  # every change the loader made
+
+    @property
+    def reading_notes(self) -> list[str]:
+        """The loader's notes on how it *read* the file (decimal commas, time zones): nothing changed."""
+        return [w for w in self.warnings if _READING_NOTE.search(w)]
+
+    @property
+    def changes(self) -> list[str]:
+        """The loader's notes on what it changed or dropped (sorted rows, filled gaps, ...)."""
+        return [w for w in self.warnings if not _READING_NOTE.search(w)]
 
     @property
     def columns(self) -> list[str]:
@@ -141,7 +155,8 @@ def finish_dataset(
 
 
 def _default_target(frame: pd.DataFrame, name: str) -> str:
-    """A column named like a price/value (adj_close, close, ...) else the last usable column."""
+    """A column named like a price/value (adj_close, close, ...) else the first usable column
+    (the one a reader of the table sees first)."""
     usable = [c for c in frame.columns if frame[c].notna().sum() >= MIN_ROWS and not is_constant(frame[c])]
     if not usable:
         desc = ", ".join(f"{c!r}" for c in frame.columns)
@@ -153,7 +168,7 @@ def _default_target(frame: pd.DataFrame, name: str) -> str:
     for key in _TARGET_NAMES:
         if key in by_key:
             return by_key[key]
-    return usable[-1]
+    return usable[0]
 
 
 def clean_frame(frame: pd.DataFrame, target: str, notes: list[str], *, strict: bool, label: str) -> pd.DataFrame:

@@ -60,6 +60,19 @@ def test_good_csv_upload_becomes_the_dataset() -> None:
     ds = _ds(at)
     assert ds.name == "shop.csv" and set(ds.columns) == {"sales", "promo"}
     assert at.selectbox(key="data.csv_time").options[:2] == ["(auto-detect)", "date"]
+    assert ds.target == "sales" and at.selectbox(key="data.target").value == "sales"  # the first column, not the last
+
+
+def test_decimal_commas_are_an_info_note_not_a_warning() -> None:
+    at = open_app()
+    at.button_group(key="data.source").set_value("Upload CSV").run()
+    t = pd.date_range("2021-01-01", periods=120, freq="D")
+    rows = "\n".join(f"{d:%Y-%m-%d};{20 + i % 9},5" for i, d in enumerate(t))
+    at.file_uploader(key="data.csv").set_value(("eu.csv", f"date;temp\n{rows}\n".encode(), "text/csv")).run()
+    no_exception(at)
+    assert _ds(at).frame["temp"].iloc[0] == 20.5
+    assert any("decimal separator" in t for t in texts(at.info)), texts(at.info)
+    assert not any("decimal separator" in t for t in texts(at.warning)), texts(at.warning)
 
 
 def test_bad_csv_upload_shows_error_and_keeps_previous_dataset() -> None:
@@ -101,3 +114,12 @@ def test_constant_target_column_shows_error() -> None:
     at.selectbox(key="data.target").set_value("flat").run()
     no_exception(at)
     assert at.error, "a constant target cannot be forecast"
+
+
+def test_axis_titles_carry_the_documented_unit() -> None:
+    at = open_app()
+    no_exception(at)
+    import json
+
+    specs = " ".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("vega_lite_chart"))
+    assert "temp_max (°C)" in specs  # seattle-weather documents its units; a bare column name is not enough
