@@ -61,6 +61,10 @@ def _train_one(task: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {"dataset": task["dataset"], "cell": task["cell"], "seed": task["seed"]}
     if task.get("epochs"):
         changes["epochs"] = task["epochs"]
+    extra = dict(task.get("settings") or {})  # bench.variants: architecture options on top of the defaults
+    if extra.get("highway") == "seq_len":  # the highway forced on over the whole (resolved) input window
+        extra["highway"] = pipeline.prepare(ds, RunConfig().replace(**changes)).config.seq_len
+    changes.update(extra)
     cfg = RunConfig().replace(**changes)
     prep = pipeline.prepare(ds, cfg)
     if task.get("steps"):  # --quick: about `steps` optimisation steps, whatever the dataset's size
@@ -70,6 +74,7 @@ def _train_one(task: dict[str, Any]) -> dict[str, Any]:
     scale = prep.mase_scale
     h = run.config.horizon
     out: dict[str, Any] = {**task, "epochs_cap": run.config.epochs, "horizon": h, "seq_len": run.config.seq_len, "season": prep.season,
+                           "highway": run.config.highway,
                            "transform": prep.preprocessor.transform_, "n_test_windows": len(prep.test),
                            "epochs_run": len(run.history), "best_epoch": run.train_info["best_epoch"],
                            "stop_reason": run.train_info["stop_reason"], "seconds": time.perf_counter() - t0,
