@@ -79,7 +79,7 @@ def _task_of(zf: zipfile.ZipFile, config_member: zipfile.ZipInfo) -> str:
     except (json.JSONDecodeError, RecursionError) as exc:
         raise RunError(f"config.json in the archive is not valid JSON ({exc})") from exc
     task = doc.get("task", "forecast") if isinstance(doc, dict) else None
-    if task not in REGISTRY:
+    if not isinstance(task, str) or task not in REGISTRY:
         raise RunError(f"config.json in the archive names an unknown task {task!r}")
     return str(task)
 
