@@ -227,8 +227,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         "actual": w.y_true.ravel(),
     })
     try:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(args.out, index=False)
+        from rnnlab.jsonfiles import replace_file
+
+        replace_file(args.out, frame.to_csv(index=False).encode("utf-8"))  # never through a link at --out
     except OSError as exc:
         raise UsageError(f"cannot write '{args.out}': {exc.strerror or exc}") from exc
     print(f"{len(w)} windows x {h} steps written to {args.out} (last {h} rows forecast beyond the data)")
