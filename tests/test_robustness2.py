@@ -398,3 +398,24 @@ def test_milliseconds_are_not_months(tmp_path) -> None:
     assert ms.freq == "ms" and infer_season(ms.freq) == 1
     month = load_csv(csv_of([str(t.date()) for t in pd.date_range("2000-01-01", periods=60, freq="MS")], walk(60)))
     assert month.freq == "MS" and infer_season(month.freq) == 12
+
+
+# ============================================================================= the harness itself
+def test_hostile_harness_classifies_cases(tmp_path) -> None:
+    """bench/hostile.py runs and writes its counts (two fast items here; the full run is a benchmark)."""
+    from bench import hostile
+    from bench.hostile_common import Case, Wrong
+
+    assert hostile.main(["--only", "18,20", "--quiet", "--out", str(tmp_path)]) == 0
+    doc = json.loads((tmp_path / "hostile.json").read_text())
+    assert doc["counts"] == {"clean": 15}
+
+    def wrong(tmp) -> None:
+        raise Wrong("accepted a bad input")
+
+    def crash(tmp) -> None:
+        raise KeyError("x")
+
+    assert hostile.run_case(Case(0, "w", wrong))[0] == "wrong"
+    assert hostile.run_case(Case(0, "t", crash))[0] == "traceback"
+    assert hostile.run_case(Case(0, "r", lambda tmp: load_dataset("yf:..")))[0] == "clean"

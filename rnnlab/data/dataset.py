@@ -223,7 +223,12 @@ def _default_target(frame: pd.DataFrame, name: str, dropped: dict[str, str] | No
 
     good = [c for c in frame.columns if usable(c)]
     if not good:
-        desc = ", ".join(f"{c!r}" for c in frame.columns)
+        def why(c: str) -> str:
+            s = frame[c]
+            return (f"{int(s.notna().sum())} values" if s.notna().sum() < MIN_ROWS else "constant" if is_constant(s)
+                    else f"misses {interior_missing(s):.0%} of its values")
+
+        desc = ", ".join(f"{c!r} ({why(c)})" for c in frame.columns)
         raise DataError(
             f"{name!r}: no column can be a target (each needs >= {MIN_ROWS} values, must not be constant and may "
             f"miss at most {MAX_MISSING_SHARE:.0%} of its values); columns: {desc}"
