@@ -34,12 +34,13 @@ SOURCES = ["Built-in", "Upload CSV", "Yahoo Finance"]
 AUTO_TIME = "(auto-detect)"
 K_TASK = "data.task"
 K_SOURCE, K_BUILTIN, K_TARGET, K_FEATURES = "data.source", "data.builtin", "data.target", "data.features"
-K_CSV, K_CSV_TIME = "data.csv", "data.csv_time"
+K_CSV, K_CSV_TIME, K_CSV_DAYFIRST = "data.csv", "data.csv_time", "data.csv_dayfirst"
+DATE_ORDERS = {"auto (decided from all rows)": None, "day first (31/12/2020)": True, "month first (12/31/2020)": False}
 K_TICKER, K_START, K_END = "data.ticker", "data.start", "data.end"
 
 
 def _same_source(spec: dict[str, Any], current: dict[str, Any]) -> bool:
-    keys = ("kind", "name", "sha", "time_col", "ticker", "start", "end")
+    keys = ("kind", "name", "sha", "time_col", "dayfirst", "ticker", "start", "end")
     return all(spec.get(k) == current.get(k) for k in keys)
 
 
@@ -50,7 +51,8 @@ def _use(ds: Any, spec: dict[str, Any]) -> None:
     st.session_state[K_FEATURES] = []
     saved = state.peek_config()  # none yet on a first visit
     if saved is not None:
-        state.set_config(saved.replace(dataset=ds.name, target=ds.target, features=[], time_col=spec.get("time_col")))
+        state.set_config(saved.replace(dataset=ds.name, target=ds.target, features=[], time_col=spec.get("time_col"),
+                                       dayfirst=spec.get("dayfirst")))
 
 
 # ----------------------------------------------------------------------------- choose the source
@@ -109,15 +111,21 @@ elif source == "Upload CSV":
     time_choice = st.selectbox("Time column", options, key=K_CSV_TIME,
                                help="Auto-detect looks for a column named date/time/timestamp/…, then for "
                                     "the first column that parses as dates.")
+    order = st.selectbox("Date order", list(DATE_ORDERS), key=K_CSV_DAYFIRST,
+                         help="For dates such as 01/02/2020. Auto reads them day first when a day above 12 "
+                              "appears, month first when a month would be above 12, else the reading that is in "
+                              "time order on a regular calendar; the loader's notes say which it took.")
     if up is None:
         st.info(f"Upload a file to use it. The current dataset (**{prev_name}**) stays selected until then.")
     else:
         time_col = None if time_choice == AUTO_TIME else time_choice
-        spec = {"kind": "csv", "name": up.name, "sha": hashlib.sha1(raw).hexdigest(), "time_col": time_col}
+        dayfirst = DATE_ORDERS[order]
+        spec = {"kind": "csv", "name": up.name, "sha": hashlib.sha1(raw).hexdigest(), "time_col": time_col,
+                "dayfirst": dayfirst}
         if not _same_source(spec, state.get_data_spec()):
             with guard(f"reading {up.name}"):
                 try:
-                    _use(load_csv_bytes(raw, up.name, time_col), spec)
+                    _use(load_csv_bytes(raw, up.name, time_col, dayfirst), spec)
                     st.success(f"Loaded **{up.name}**.")
                 except RnnlabError as exc:
                     st.error(f"Could not use {up.name!r}: {exc}. Keeping the previous dataset (**{prev_name}**).")
@@ -192,7 +200,8 @@ series = selected.frame[target].rename("value").reset_index()
 chart_slot.altair_chart(charts.series_with_spans(series, None, y_title=value_title(ds.name, target)), width="stretch")
 
 cfg = state.get_config().replace(dataset=ds.name, target=target, features=list(features),
-                                 time_col=state.get_data_spec().get("time_col"))
+                                 time_col=state.get_data_spec().get("time_col"),
+                                 dayfirst=state.get_data_spec().get("dayfirst"))
 state.set_config(cfg)
 summary = None
 with guard("splitting the series"):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import RunError
+from rnnlab.jsonfiles import dumps
 from rnnlab.run import Run
 from rnnlab.runs import ALL_RUN_FILES, COMMON_FILES, load_run, required_files
 from rnnlab.tasks import REGISTRY
@@ -32,14 +33,46 @@ _ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, Ru
 
 
 def zip_run(directory: str | os.PathLike[str]) -> bytes:
-    """The run folder as a zip archive (bytes), files at the archive root."""
+    """The run folder as a zip archive (bytes), files at the archive root. The archive is meant to be
+    shared, so config.json goes in without the local paths it records (the CSV's folder, the run
+    folder): file names only (:func:`strip_local_paths`). Links in the folder are not followed."""
     folder = Path(directory)
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name in ALL_RUN_FILES:
-            if (folder / name).is_file():
-                zf.write(folder / name, arcname=name)
+            path = folder / name
+            if not path.is_file() or path.is_symlink():
+                continue
+            if name == "config.json":
+                try:
+                    doc = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+                    raise RunError(f"config.json in '{folder}' cannot be read ({exc})") from exc
+                zf.writestr(name, dumps(strip_local_paths(doc)))
+            else:
+                zf.write(path, arcname=name)
     return buf.getvalue()
+
+
+def _file_name(value: Any) -> Any:
+    """A local path as its file name only ('/home/me/data/prices.csv' -> 'prices.csv'); other text as is."""
+    if not isinstance(value, str) or value.lower().startswith("yf:") or not ("/" in value or "\\" in value):
+        return value
+    return value.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def strip_local_paths(doc: Any) -> Any:
+    """config.json of a run with every local path reduced to a file name: the dataset setting, the
+    dataset's source, meta's data source and folder, a start-from run. Nothing else changes."""
+    if not isinstance(doc, dict):
+        return doc
+    doc = dict(doc)
+    for section, keys in (("config", ("dataset", "init_from")), ("dataset", ("name", "source")),
+                          ("meta", ("data_source", "loaded_from", "init_from"))):
+        part = doc.get(section)
+        if isinstance(part, dict):
+            doc[section] = {k: (_file_name(v) if k in keys else v) for k, v in part.items()}
+    return doc
 
 
 def _members(zf: zipfile.ZipFile) -> list[tuple[zipfile.ZipInfo, str]]:
@@ -79,7 +112,7 @@ def _task_of(zf: zipfile.ZipFile, config_member: zipfile.ZipInfo) -> str:
     except (json.JSONDecodeError, RecursionError) as exc:
         raise RunError(f"config.json in the archive is not valid JSON ({exc})") from exc
     task = doc.get("task", "forecast") if isinstance(doc, dict) else None
-    if task not in REGISTRY:
+    if not isinstance(task, str) or task not in REGISTRY:
         raise RunError(f"config.json in the archive names an unknown task {task!r}")
     return str(task)
 

@@ -204,7 +204,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     run = load_run(resolve_run(args.run))
     pre = run.preprocessor
-    ds = load_dataset(args.data, time_col=args.time_col).select(pre.target, pre.features)
+    ds = load_dataset(args.data, time_col=args.time_col, dayfirst=args.dayfirst).select(pre.target, pre.features)
     n = len(ds.frame)
     anchors = pre.valid_anchors(n, 0, n, need_targets=False)
     if len(anchors) == 0:
@@ -227,8 +227,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
         "actual": w.y_true.ravel(),
     })
     try:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        frame.to_csv(args.out, index=False)
+        from rnnlab.jsonfiles import replace_file
+
+        replace_file(args.out, frame.to_csv(index=False).encode("utf-8"))  # never through a link at --out
     except OSError as exc:
         raise UsageError(f"cannot write '{args.out}': {exc.strerror or exc}") from exc
     print(f"{len(w)} windows x {h} steps written to {args.out} (last {h} rows forecast beyond the data)")
@@ -273,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--run", required=True, help="run folder, or a run id of the store (a unique prefix is enough)")
     pr.add_argument("--data", required=True)
     pr.add_argument("--time-col")
+    pr.add_argument("--dayfirst", action=argparse.BooleanOptionalAction, default=None,
+                    help="dates such as 01/02/2020 are day first (--no-dayfirst: month first; default: decided from the rows)")
     pr.add_argument("--out", required=True, help="CSV file to write")
     pr.set_defaults(func=cmd_predict)
 

@@ -13,7 +13,6 @@ import io
 import os
 import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 
 from rnnlab.errors import ExportError
+from rnnlab.jsonfiles import replace_file
 
 FORMATS = ("onnx", "torchscript")
 SUFFIX = {"onnx": ".onnx", "torchscript": ".pt"}
@@ -120,8 +120,7 @@ def export_spec(spec: ExportSpec, fmt: str, path: str | os.PathLike[str] | None 
             raise ExportError(f"the {fmt} export differs from torch by {diff:.2e} (> {tolerance:.0e}); not writing it")
     if path is not None:
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_bytes(data)
+            replace_file(path, data)  # never through a link that already sits at path
         except OSError as exc:
             raise ExportError(f"cannot write '{path}': {exc.strerror or exc}") from exc
     return data

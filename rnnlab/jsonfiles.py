@@ -3,8 +3,11 @@ with a :class:`~rnnlab.errors.RunError` that names the file and what is wrong.""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,23 @@ def null_to_nan(obj: Any) -> Any:
 
 def dumps(obj: Any) -> str:
     return json.dumps(to_json_safe(obj), indent=2, default=_default)
+
+
+def replace_file(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` without ever following a link there: into a new private file beside
+    it, then renamed over it (a symlink at ``path`` is replaced, its target is untouched; a reader sees
+    the old or the new file, never a part). Raises OSError."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_json(path: Path, obj: Any) -> None:

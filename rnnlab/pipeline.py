@@ -25,6 +25,7 @@ from torch import nn
 
 from rnnlab._platform import configure_torch_threads
 from rnnlab.errors import TrainingError
+from rnnlab.memory import check_training_memory
 from rnnlab.models import ModelShape, build_model
 from rnnlab.run import Run, new_meta
 from rnnlab.settings import RunConfig
@@ -43,7 +44,11 @@ def load_data(config: RunConfig) -> Any:
 def prepare(data: Any, config: RunConfig, fitted: Any = None) -> Any:
     """The task's prepared data: settings resolved (``.config``), fitted on the training part only.
     ``fitted``: a saved run's fitted state (e.g. its preprocessor) to reuse instead of refitting."""
-    return get_task(config.task).prepare(data, config, fitted)
+    task = get_task(config.task)
+    prep = task.prepare(data, config, fitted)
+    shape = task.model_shape(prep)
+    check_training_memory(prep.config, shape.input_size, shape.output_size)  # before any thread or allocation
+    return prep
 
 
 def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.Event | None = None,

@@ -93,6 +93,38 @@ def chronological_split(n_rows: int, train_frac: float, val_frac: float) -> Spli
 
 
 
+# ----------------------------------------------------------------------------- transform choice and resolution
+STATIONARITY_MAX_ROWS = 5_000  # the automatic transform tests at most this many (the most recent) training rows
+RELATIVE_RESOLUTION = 1e-12  # changes of the target below this share of its level are float rounding, not signal
+TINY_SCALE = 1e-300  # a spread below this (0, subnormal) is treated as none: the column is constant
+
+
+def auto_transform(y_train: np.ndarray) -> tuple[str, str]:
+    """:func:`rnnlab.stationarity.choose_transform` on a bounded part of the training span: its last
+    STATIONARITY_MAX_ROWS rows (the tests refit a regression per lag, so their cost grows faster than
+    the length; the recent part is also the one the forecasts continue). The reason says so."""
+    y = np.asarray(y_train, dtype=np.float64)
+    part = y[-STATIONARITY_MAX_ROWS:]
+    transform, reason = choose_transform(part)
+    if len(part) < len(y):
+        reason += f" (tested on the last {len(part):,} of {len(y):,} training rows)"
+    return transform, reason
+
+
+def check_resolution(col: str, raw: np.ndarray, kind: str, values: np.ndarray) -> None:
+    """Refuse a target whose changes are below float precision relative to its level (e.g. 1 + 1e-14 * noise):
+    a model of them would learn rounding noise. Tiny magnitudes as such (1e-200 +- 1e-201) are fine."""
+    level = float(np.nanmax(np.abs(raw))) if len(raw) else 0.0
+    if kind == "level":
+        spread = float(np.nanmax(raw) - np.nanmin(raw)) if len(raw) else 0.0
+    else:
+        spread = float(np.nanmax(np.abs(values))) if len(values) else 0.0
+    if level > 0 and 0 < spread < RELATIVE_RESOLUTION * level:
+        raise DataError(f"target '{col}' changes by at most {spread:.3g} on a level of {level:.3g} in the training "
+                        f"span: below {RELATIVE_RESOLUTION:g} of its level, which is float rounding, not a signal to "
+                        f"learn. Subtract the level (or rescale) before training")
+
+
 # ----------------------------------------------------------------------------- preprocessor
 def _step_transform(values: np.ndarray, kind: str) -> np.ndarray:
     """Per-row transform of a 1-D column: level, diff or log-diff. Row 0 is NaN for diffs."""
@@ -190,28 +222,43 @@ class Preprocessor:
         train = frame.iloc[:train_end]
         y_train = train[self.target].to_numpy(np.float64)
         if self.transform == "auto":
-            self.transform_, self.transform_reason_ = choose_transform(y_train)
+            self.transform_, self.transform_reason_ = auto_transform(y_train)
+            if self.transform_ == "log_return" and not np.all(frame[self.target].to_numpy() > 0):
+                row = int(np.argmax(frame[self.target].to_numpy() <= 0))
+                self.transform_ = "diff"
+                self.transform_reason_ += (f"; but '{self.target}' is not positive later ({frame[self.target].iloc[row]:g} "
+                                           f"at row {row}), where log-returns are undefined, so the model predicts "
+                                           f"changes (diff) instead")
         else:
             self.transform_ = self.transform
             self.transform_reason_ = f"{self.transform} (chosen by the user)"
-        if self.transform_ == "log_return" and not np.all(y_train > 0):
-            raise ConfigError(
-                f"transform='log_return' needs a strictly positive target; '{self.target}' has "
-                f"min {y_train.min():g} in the training span. Use 'diff' instead"
-            )
+        if self.transform_ == "log_return":  # the whole series the transform applies to, not only the training span
+            y_all = frame[self.target].to_numpy(np.float64)
+            if not np.all(y_all > 0):
+                row = int(np.argmax(~(y_all > 0)))
+                span = "training" if row < train_end else "validation or test"
+                raise ConfigError(
+                    f"transform='log_return' needs a strictly positive target; '{self.target}' is {y_all[row]:g} at "
+                    f"row {row} (in the {span} span). Use 'diff' instead"
+                )
         kinds = []
         for col in self.columns:  # from the training rows only: a later non-positive value is an error, not a hint
             if self.transform_ == "log_return":
                 positive = bool(np.all(train[col].to_numpy() > 0))
                 kinds.append("log_return" if positive else "diff")
+                if not positive:
+                    self.transform_reason_ += f"; input '{col}' is not positive in the training span, so it enters as differences"
             else:
                 kinds.append(self.transform_)
         self.column_kinds_ = kinds
         self.centers_, self.scales_ = [], []
         for col, kind in zip(self.columns, kinds):
-            values = _step_transform(train[col].to_numpy(np.float64), kind)
+            raw = train[col].to_numpy(np.float64)
+            values = _step_transform(raw, kind)
             values = values[np.isfinite(values)]
             center, scale = self._stats(values)
+            if col == self.target:
+                check_resolution(col, raw, kind, values)
             self.centers_.append(center)
             self.scales_.append(scale)
         if self.transform_ == "level":
@@ -230,7 +277,7 @@ class Preprocessor:
             center, scale = float(values.min()), float(values.max() - values.min())
         else:
             center, scale = 0.0, 1.0
-        if not np.isfinite(scale) or scale < 1e-12:
+        if not np.isfinite(scale) or scale < TINY_SCALE:  # a constant column (or zero changes): nothing to scale
             scale = 1.0
         return center, scale
 

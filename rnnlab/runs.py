@@ -73,6 +73,24 @@ def is_run_folder(path: Path) -> bool:
     return isinstance(doc, dict) and doc.get("format") in FORMATS_READ
 
 
+def holds_foreign_files(path: Path, checks: int = 5) -> bool:
+    """True when ``path`` is a folder holding files but no rnnlab run. Another process saving the same
+    run swaps folders in and out (a moment with no config.json, or no folder): only a folder that
+    stays foreign over a few checks 20 ms apart counts, so concurrent saves never see each other as
+    foreign files."""
+    import time
+
+    for i in range(checks):
+        try:
+            if not path.is_dir() or not any(path.iterdir()) or is_run_folder(path):
+                return False
+        except OSError:  # vanished between the checks: mid-swap
+            return False
+        if i < checks - 1:
+            time.sleep(0.02)
+    return True
+
+
 # ----------------------------------------------------------------------------- saving
 def _numbers(row: Any) -> dict[str, float]:
     if not isinstance(row, dict):
@@ -115,7 +133,7 @@ def save_run(run: Run, directory: str | os.PathLike[str], keep_user_meta: bool =
     target = Path(directory)
     if target.exists() and not target.is_dir():
         raise RunError(f"'{target}' is a file; give a folder for the run")
-    if target.is_dir() and any(target.iterdir()) and not is_run_folder(target):
+    if holds_foreign_files(target):
         raise RunError(f"'{target}' holds files that are not an rnnlab run; refusing to overwrite them. "
                        f"Choose an empty or new folder")
     task = get_task(run.task)
@@ -173,7 +191,7 @@ def _swap_in(tmp: Path, target: Path, attempts: int = 5) -> None:
     for _ in range(attempts):
         old = None
         if target.exists():
-            if any(target.iterdir()) and not is_run_folder(target):
+            if holds_foreign_files(target):
                 raise RunError(f"'{target}' holds files that are not an rnnlab run; refusing to overwrite them")
             old = target.with_name(f".old-run-{target.name}-{uuid.uuid4().hex[:8]}")
             try:
@@ -284,7 +302,7 @@ def load_run(directory: str | os.PathLike[str]) -> Run:
         fmt = doc.get("format") if isinstance(doc, dict) else None
         raise RunError(f"config.json in '{folder}' is not an rnnlab run (format {fmt!r}, expected {FORMAT!r})")
     task_name = doc.get("task", "forecast")
-    if task_name not in REGISTRY:
+    if not isinstance(task_name, str) or task_name not in REGISTRY:
         raise RunError(f"the run in '{folder}' is of task {task_name!r}, which this rnnlab does not know")
     missing = [f for f in required_files(task_name) if not (folder / f).is_file()]
     if missing:
@@ -313,6 +331,11 @@ def load_run(directory: str | os.PathLike[str]) -> Run:
     model.load_state_dict(state)
     model.eval()
     meta = _check_mapping(doc, "meta", folder)
+    _check_mapping(doc, "summary", folder)
+    _check_mapping(doc, "dataset", folder)
+    listed = doc.get("required_files", [])
+    if not isinstance(listed, list) or not all(isinstance(f, str) for f in listed):
+        raise RunError(f"config.json in '{folder}': 'required_files' must be a list of file names")
     common = dict(config=config, model=model, history=_check_history(read_json(folder, "history.json"), folder),
                   train_info=_check_info(_check_mapping(doc, "train_info", folder), folder),
                   metrics=_check_metrics(read_json(folder, "metrics.json"), folder),

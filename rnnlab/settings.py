@@ -70,6 +70,9 @@ class RunConfig:
     features: list[str] = setting([], "extra input columns, comma separated (the target is always an input)",
                                   group="data", label="Extra input columns")
     time_col: str | None = setting(None, "CSV time column (auto: detected)", group="data", label="Time column")
+    dayfirst: bool | None = setting(None, "CSV dates such as 01/02/2020: day first (true) or month first (false) "
+                                    "(auto: decided from all rows; the loader says which reading it took)",
+                                    group="data", label="Date order")
     # ---- windows and preprocessing
     seq_len: int | None = setting(None, "input steps per window (auto: by frequency, e.g. 30 daily, 48 hourly)",
                                   group="windows", lo=2, hi=100_000, label="Input steps (seq_len)")

@@ -348,10 +348,14 @@ def test_csv_explicit_time_col() -> None:
         load_csv(csv_bytes("date,v,other_date", rows), time_col="v")
 
 
-def test_csv_without_time_column_uses_consecutive_steps() -> None:
-    ds = load_csv(csv_bytes("a,b", [f"{i},{i * i}" for i in range(15)]))
-    assert ds.frame.index[0] == pd.Timestamp("2000-01-01") and ds.freq == "D"
-    assert has_warning(ds, "no time column found; rows are treated as consecutive steps")
+@pytest.mark.parametrize("n", [15, 100_000])
+def test_csv_without_time_column_uses_numbered_steps(n: int) -> None:
+    """Issue 18 item 6: no invented dates (days from 2000 overran pandas' range at ~96k rows): numbered
+    steps on a placeholder clock, with no calendar and no season."""
+    ds = load_csv(csv_bytes("a,b", [f"{i},{i * i % 7}" for i in range(n)]))
+    assert len(ds.frame) == n and ds.steps and ds.freq is None
+    assert has_warning(ds, "no time column found: rows are numbered steps")
+    assert ds.select("b").freq is None
 
 
 def test_csv_without_header_row() -> None:

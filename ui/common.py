@@ -86,10 +86,10 @@ def load_builtin(name: str) -> Any:
 
 
 @st.cache_data(show_spinner="Reading the CSV…", max_entries=16)
-def load_csv_bytes(raw: bytes, name: str, time_col: str | None = None) -> Any:
+def load_csv_bytes(raw: bytes, name: str, time_col: str | None = None, dayfirst: bool | None = None) -> Any:
     from rnnlab.data import load_csv
 
-    return load_csv(raw, name=name, time_col=time_col)
+    return load_csv(raw, name=name, time_col=time_col, dayfirst=dayfirst)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

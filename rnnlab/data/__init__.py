@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 
-def load_dataset(spec: str, *, time_col: str | None = None) -> Dataset:
+def load_dataset(spec: str, *, time_col: str | None = None, dayfirst: bool | None = None) -> Dataset:
     """Load by spec: a built-in name, a CSV path (.csv/.csv.gz) or 'yf:TICKER[:START[:END]]'."""
     spec = str(spec).strip()
     if spec.lower().startswith("yf:"):
@@ -56,7 +56,7 @@ def load_dataset(spec: str, *, time_col: str | None = None) -> Dataset:
         return load_builtin(spec)
     path = Path(spec).expanduser()
     if path.is_file():
-        return load_csv(path, time_col=time_col)
+        return load_csv(path, time_col=time_col, dayfirst=dayfirst)
     raise DataError(
         f"unknown dataset {spec!r}: not a built-in ({', '.join(BUILTINS)}), not an existing CSV file, "
         "and not yf:TICKER"

@@ -275,8 +275,98 @@ def _best_date_parse(text: np.ndarray, *, by_name: bool) -> tuple[dict[str, Any]
     return best, best_frac
 
 
+_NUMERIC_DATE = re.compile(r"([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})((?:[ T].*)?)", re.ASCII)
+
+
+_TIME_TAILS = ("", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", "T%H:%M", "T%H:%M:%S", "T%H:%M:%S.%f")
+
+
+def _explicit_parse(text: np.ndarray, dayfirst: bool, sep: str, year4: bool) -> np.ndarray:
+    """``text`` parsed as dd<sep>mm<sep>yyyy (``dayfirst``) or mm<sep>dd<sep>yyyy, with the time-of-day
+    format that parses most values; NaT where a value does not parse."""
+    date = ("%d{0}%m{0}" if dayfirst else "%m{0}%d{0}").format(sep) + ("%Y" if year4 else "%y")
+    best = None
+    for tail in _TIME_TAILS:
+        out, _ = _to_datetime(text, {"format": date + tail})
+        if best is None or (~np.isnat(out)).sum() > (~np.isnat(best)).sum():
+            best = out
+        if not np.isnat(best).any():
+            break
+    return best  # type: ignore[return-value]
+
+
+def _order_score(values: np.ndarray) -> tuple[int, int, float]:
+    """How plausible a reading of a time column is: (in time order either way, on a regular calendar,
+    share of rows that stay in place when sorted). Higher is better."""
+    from rnnlab.calendar import calendar_freq
+
+    v = values[~np.isnat(values)]
+    if len(v) < 2:
+        return 0, 0, 0.0
+    idx = pd.DatetimeIndex(v)
+    monotonic = int(idx.is_monotonic_increasing or idx.is_monotonic_decreasing)
+    sorted_idx = idx.sort_values().unique()
+    regular = int(calendar_freq(sorted_idx) is not None)
+    stay = float((np.argsort(v, kind="stable") == np.arange(len(v))).mean())
+    stay = max(stay, float((np.argsort(v[::-1], kind="stable") == np.arange(len(v))).mean()))
+    return monotonic, regular, stay
+
+
+def numeric_date_order(text: np.ndarray, col: str, dayfirst: bool | None, notes: list[str]) -> np.ndarray | None:
+    """Parse a column of numeric dates (31/12/2020, 12-31-2020, 31.12.20 10:00) deciding day-first vs
+    month-first from *all* rows; None when the column is not written that way.
+
+    A first number above 12 anywhere means day-first, a second number above 12 month-first. When no
+    value decides it (every day of the month is 12 or less, e.g. monthly data on the first business
+    day), both readings are parsed and the one that is in time order and on a regular calendar wins;
+    a note states the reading taken and how to force the other (``dayfirst``). ``dayfirst`` True or
+    False forces a reading (DataError when a value cannot be read that way)."""
+    present = np.array([v for v in text if v.lower() not in NA_TOKENS], dtype=object)
+    if len(present) == 0:
+        return None
+    matches = [_NUMERIC_DATE.fullmatch(v) for v in present]
+    ok = [m for m in matches if m is not None]
+    if len(ok) < 0.9 * len(present):
+        return None
+    seps = {m.group(2) for m in ok}
+    years = {len(m.group(4)) for m in ok}
+    if len(seps) != 1 or len(years) != 1:
+        return None
+    sep, year4 = seps.pop(), years.pop() == 4
+    first = np.array([int(m.group(1)) for m in ok])
+    second = np.array([int(m.group(3)) for m in ok])
+    can_dmy = bool((second <= 12).all() and (first <= 31).all() and (first >= 1).all())
+    can_mdy = bool((first <= 12).all() and (second <= 31).all() and (second >= 1).all())
+    example = ok[0].group(0)
+    if dayfirst is not None:
+        if (dayfirst and not can_dmy) or (not dayfirst and not can_mdy):
+            bad = int(np.argmax(second > 12)) if dayfirst else int(np.argmax(first > 12))
+            raise DataError(f"dayfirst={dayfirst} cannot read the dates of {col!r}: {ok[bad].group(0)!r} has no month "
+                            f"there ({'second' if dayfirst else 'first'} number above 12); use dayfirst="
+                            f"{not dayfirst} or auto")
+        return _explicit_parse(text, dayfirst, sep, year4)
+    if not can_dmy and not can_mdy:
+        return None  # not dates either way: left to the general parser (which will drop what fails)
+    if can_dmy != can_mdy:
+        return _explicit_parse(text, can_dmy, sep, year4)
+    dmy, mdy = _explicit_parse(text, True, sep, year4), _explicit_parse(text, False, sep, year4)
+    s_dmy, s_mdy = _order_score(dmy), _order_score(mdy)
+    if s_dmy == s_mdy:  # nothing in the data decides: dotted dates are day-first by convention, else month-first
+        use_dmy, why = sep == ".", "both readings are equally regular"
+    else:
+        use_dmy = s_dmy > s_mdy
+        why = ("only that reading is in time order" if max(s_dmy[0], s_mdy[0]) > min(s_dmy[0], s_mdy[0]) else
+               "only that reading is on a regular calendar" if max(s_dmy[1], s_mdy[1]) > min(s_dmy[1], s_mdy[1])
+               else "that reading keeps more rows in place")
+    reading = f"dd{sep}mm{sep}yyyy (day first)" if use_dmy else f"mm{sep}dd{sep}yyyy (month first)"
+    notes.append(f"dates in {col!r} such as {example!r} can be read either way (no day above 12); read as {reading} "
+                 f"because {why}. To read them the other way use dayfirst={not use_dmy} (CLI "
+                 f"{'--no-dayfirst' if use_dmy else '--dayfirst'}, or the Data page's date order)")
+    return dmy if use_dmy else mdy
+
+
 def find_time_column(
-    table: dict[str, Column], time_col: str | None, notes: list[str], name: str
+    table: dict[str, Column], time_col: str | None, notes: list[str], name: str, dayfirst: bool | None = None
 ) -> tuple[str | None, np.ndarray | None]:
     """Return (column name, parsed datetime64[ns] values) or (None, None).
 
@@ -287,6 +377,9 @@ def find_time_column(
     cols = list(table)
 
     def parse(col: str, kw: dict[str, Any]) -> np.ndarray:
+        numeric = numeric_date_order(table[col].text, col, dayfirst, notes)
+        if numeric is not None:
+            return numeric
         values, had_tz = _to_datetime(table[col].text, kw)
         if had_tz:
             notes.append(f"timezone-aware timestamps in {col!r} converted to UTC and made naive")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rnnlab.data.csv_columns import MAX_JUNK_FRACTION, Column, find_time_column, is_header_row
-from rnnlab.data.dataset import MIN_ROWS, Dataset, finish_dataset
+from rnnlab.data.dataset import MIN_ROWS, STEP_CLOCK_START, Dataset, finish_dataset
 from rnnlab.errors import DataError
 
 MAX_CSV_BYTES = 50 * 1024 * 1024  # stated upload/file size limit (compressed and decompressed)
@@ -30,6 +30,7 @@ def load_csv(
     name: str | None = None,
     time_col: str | None = None,
     max_bytes: int = MAX_CSV_BYTES,
+    dayfirst: bool | None = None,
 ) -> Dataset:
     """Load a user CSV (path, bytes, or binary/text file-like such as a Streamlit upload).
 
@@ -37,14 +38,17 @@ def load_csv(
     (sniffed); decimal commas and thousands separators; gzip. The time column is
     ``time_col`` or auto-detected (a column named date/time/datetime/timestamp/ds/...,
     else the first column parsing as dates for >90% of rows; else rows are consecutive
-    days from 2000-01-01). Returns a Dataset or raises DataError; never anything else.
+    days from 2000-01-01). Numeric dates (31/12/2020 or 12/31/2020) are read day-first or
+    month-first as all rows decide (:func:`~rnnlab.data.csv_columns.numeric_date_order`);
+    ``dayfirst`` True/False forces a reading. Returns a Dataset or raises DataError; never
+    anything else.
     """
     raw, default_name, origin = _read_source(source, max_bytes)
     name = name or default_name
     raw = _maybe_gunzip(raw, max_bytes, name)
     notes: list[str] = []
     text = _decode(raw, notes, name)
-    return _dataset_from_text(text, name=name, origin=origin, time_col=time_col, notes=notes)
+    return _dataset_from_text(text, name=name, origin=origin, time_col=time_col, notes=notes, dayfirst=dayfirst)
 
 
 def _read_source(source: Any, max_bytes: int) -> tuple[bytes | str, str, str]:
@@ -128,6 +132,9 @@ def _decode(raw: bytes | str, notes: list[str], name: str) -> str:
                 text = raw.decode("utf-16")
             except UnicodeDecodeError as e:
                 raise DataError(f"{name!r} has a UTF-16 byte-order mark but is not valid UTF-16") from e
+        elif (enc := _bomless_utf16(raw)) is not None:
+            text = raw.decode(enc)
+            notes.append(f"file has no byte-order mark but is {enc.upper()}; decoded as such")
         else:
             try:
                 text = raw.decode("utf-8-sig")
@@ -145,6 +152,24 @@ def _decode(raw: bytes | str, notes: list[str], name: str) -> str:
     if not text.strip():
         raise DataError(f"{name!r} is empty: a CSV needs a header and at least {MIN_ROWS} data rows")
     return text
+
+
+def _bomless_utf16(raw: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' for UTF-16 text written without a byte-order mark (every other byte
+    NUL, as ASCII text in UTF-16 is), else None."""
+    sample = raw[:65536]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    sample = sample[: len(sample) // 2 * 2]
+    even, odd = sample[0::2], sample[1::2]
+    for enc, zeros in (("utf-16-le", odd), ("utf-16-be", even)):
+        if zeros.count(0) >= 0.9 * len(zeros):
+            try:
+                text = raw.decode(enc)
+            except UnicodeDecodeError:
+                return None
+            return enc if "\x00" not in text and _control_fraction(text) <= 0.01 else None
+    return None
 
 
 def _control_fraction(text: str) -> float:
@@ -240,7 +265,8 @@ def _header(cols: list[np.ndarray], notes: list[str], name: str) -> tuple[list[s
     return [f"column_{i + 1}" for i in range(len(cols))], cols
 
 
-def _dataset_from_text(text: str, *, name: str, origin: str, time_col: str | None, notes: list[str]) -> Dataset:
+def _dataset_from_text(text: str, *, name: str, origin: str, time_col: str | None, notes: list[str],
+                       dayfirst: bool | None = None) -> Dataset:
     """The CSV pipeline after decoding: sniff, parse, header, time column, numbers, clean."""
     sep = _sniff_separator(text)
     names, cols = _header(_read_table(text, sep, notes, name), notes, name)
@@ -256,18 +282,23 @@ def _dataset_from_text(text: str, *, name: str, origin: str, time_col: str | Non
     table = {n: Column(c[keep]) for n, c in zip(names, cols)}
 
     # time column: explicit, by name, or by content
-    tcol, times = find_time_column(table, time_col, notes, name)
+    tcol, times = find_time_column(table, time_col, notes, name, dayfirst)
 
     # numeric columns (everything but the time column)
     eu_hint = sep == ";"  # ambiguous '1.234' / '1,234' read the European way only with ';'
     columns: dict[str, np.ndarray] = {}
     dropped: list[str] = []
+    why: dict[str, str] = {}
     for col, raw in table.items():
         if col == tcol:
             continue
         values, note = raw.as_float(col, eu_hint)
         if values is None:
             dropped.append(col)
+            why[col] = ("has no values (every cell empty)" if raw.n_present == 0 else
+                        "holds true/false values, not numbers" if _is_boolean(raw.text) else
+                        f"is not numeric (more than {MAX_JUNK_FRACTION:.0%} of its cells are text, "
+                        f"e.g. {next((v for v in raw.text if v), '')!r})")
             continue
         if note:
             notes.append(note)
@@ -282,8 +313,9 @@ def _dataset_from_text(text: str, *, name: str, origin: str, time_col: str | Non
 
     # the index: parsed times, or consecutive days when no time column was found
     if times is None:
-        index = pd.date_range("2000-01-01", periods=int(keep.sum()), freq="D", unit="ns")
-        notes.append("no time column found; rows are treated as consecutive steps (days from 2000-01-01)")
+        index = pd.date_range(STEP_CLOCK_START, periods=int(keep.sum()), freq="s", unit="ns")
+        notes.append("no time column found: rows are numbered steps in file order, with no calendar and no season "
+                     "(charts show step k as k seconds after 1970-01-01, a placeholder clock, not dates)")
         frame = pd.DataFrame(columns, index=index)
     else:
         frame = pd.DataFrame(columns, index=pd.DatetimeIndex(times))
@@ -292,4 +324,13 @@ def _dataset_from_text(text: str, *, name: str, origin: str, time_col: str | Non
             notes.append(f"dropped {int(bad.sum())} row(s) whose time in {tcol!r} could not be parsed")
             frame = frame[~bad]
     frame.index.name = "time"
-    return finish_dataset(frame, name=name, origin=origin, notes=notes, description=f"CSV file {name!r}")
+    return finish_dataset(frame, name=name, origin=origin, notes=notes, description=f"CSV file {name!r}",
+                          steps=times is None, dropped=why)
+
+
+_BOOLEAN = frozenset({"true", "false", "yes", "no", "t", "f", "y", "n"})
+
+
+def _is_boolean(text: np.ndarray) -> bool:
+    present = [str(v).lower() for v in text[:2000] if v]
+    return bool(present) and all(v in _BOOLEAN for v in present)

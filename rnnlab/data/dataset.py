@@ -14,6 +14,11 @@ from rnnlab.calendar import calendar_freq, irregular_note
 from rnnlab.errors import DataError
 
 MIN_ROWS = 10  # fewer rows than this cannot make even one train/validation window
+STEP_CLOCK_START = "1970-01-01"  # a series without a time column: step k sits k seconds after this (a placeholder)
+MAX_MISSING_SHARE = 0.2  # a column missing more than this share of its values (between its first and last) is not filled
+MAX_ABS_VALUE = 1e100  # larger magnitudes overflow squared errors and variances (float64 ends near 1.8e308)
+MIN_ABS_VALUE = 1e-100  # a column whose largest magnitude is below this underflows them (squares of 1e-200 are 0)
+MAX_REORDER_SHARE = 0.2  # sorting by time that moves more rows than this suggests a wrongly parsed time column
 
 
 _TARGET_NAMES = ("adj_close", "close", "price", "value", "temp")
@@ -35,6 +40,8 @@ class Dataset:
     source: str = ""  # package/loader, URL or uploaded file
     licence: str = ""
     warnings: list[str] = field(default_factory=list)  # every change the loader made
+    steps: bool = False  # no time column: the index is a placeholder clock of numbered steps (freq None, no season)
+    dropped: dict[str, str] = field(default_factory=dict)  # column -> why the loader dropped it (for select's message)
 
     @property
     def reading_notes(self) -> list[str]:
@@ -74,6 +81,11 @@ class Dataset:
             features = [features]
         chosen = [target] + [f for f in dict.fromkeys(features) if f != target]
         unknown = [c for c in chosen if c not in self.frame.columns]
+        gone = [c for c in unknown if c in self.dropped]
+        if gone:
+            kind = "target" if gone[0] == target else "feature"
+            raise DataError(f"{kind} column {gone[0]!r} of {self.name!r} was dropped when the data was loaded: it "
+                            f"{self.dropped[gone[0]]}; available columns: {', '.join(self.columns)}")
         if unknown:
             kind = "target" if unknown[0] == target else "feature"
             raise DataError(
@@ -85,7 +97,7 @@ class Dataset:
         for col in chosen[1:]:
             if is_constant(frame[col]):
                 notes.append(f"feature {col!r} is constant ({frame[col].iloc[0]:g}); it carries no information")
-        freq = calendar_freq(frame.index)
+        freq = None if self.steps else calendar_freq(frame.index)
         return replace(self, frame=frame, target=target, freq=freq, warnings=[*self.warnings, *notes])
 
 
@@ -112,14 +124,28 @@ def finish_dataset(
     description: str,
     licence: str = "user-supplied",
     target: str | None = None,
+    steps: bool = False,
+    dropped: dict[str, str] | None = None,
 ) -> Dataset:
     """Sort, de-duplicate, drop inf/empty columns, choose the target, clean, infer freq."""
     frame = frame.astype("float64")
     frame.index = pd.DatetimeIndex(frame.index).as_unit("ns")
     frame.index.name = "time"
     if not frame.index.is_monotonic_increasing:
-        frame = frame.sort_index(kind="stable")
-        notes.append("rows were not in time order; sorted by time")
+        if frame.index.is_monotonic_decreasing:  # newest first, as many downloads are
+            frame = frame.iloc[::-1]
+            notes.append("rows were newest first; reversed into time order")
+        else:
+            order = np.argsort(frame.index.to_numpy(), kind="stable")
+            rank = np.arange(len(order))
+            moved = min(float((order != rank).mean()), float((order != rank[::-1]).mean()))  # newest-first counts as in order
+            frame = frame.iloc[order]
+            if moved > MAX_REORDER_SHARE:
+                notes.append(f"rows sorted by time, which moved {moved:.0%} of the rows: a file is rarely that far out of order, "
+                             f"so the time column was probably read wrongly (day-first vs month-first dates?); "
+                             f"check the dates, or set dayfirst / time_col")
+            else:
+                notes.append(f"rows were not in time order; sorted by time ({moved:.0%} of the rows moved)")
     dup = frame.index.duplicated(keep="last")
     if dup.any():
         frame = frame[~dup]
@@ -129,18 +155,26 @@ def finish_dataset(
     if n_inf:
         frame = frame.replace([np.inf, -np.inf], np.nan)
         notes.append(f"{n_inf} infinite value(s) treated as missing")
+    check_magnitudes(frame, name)
     empty = [c for c in frame.columns if frame[c].isna().all()]
+    dropped = dict(dropped or {})
     if empty:
+        dropped.update({c: "has no values (every cell empty, unparsable or infinite)" for c in empty})
         frame = frame.drop(columns=empty)
         notes.append(f"dropped column(s) with no values: {', '.join(repr(c) for c in empty)}")
     if frame.shape[1] == 0:
         raise DataError(f"{name!r} has no numeric column with any values")
     if len(frame) < MIN_ROWS:
+        if dup.any():
+            raise DataError(f"{name!r} needs at least {MIN_ROWS} rows, got {len(frame)} after dropping {int(dup.sum())} "
+                            f"row(s) with duplicate timestamps: the time column has only {len(frame)} distinct "
+                            f"value(s) (e.g. {fmt_ts(frame.index[0])}); is it the right time column? Choose another "
+                            f"with time_col")
         raise DataError(f"{name!r} needs at least {MIN_ROWS} rows, got {len(frame)}")
-    target = target if target is not None and target in frame else _default_target(frame, name)
-    frame = clean_frame(frame, target, notes, strict=False, label=name)
-    freq = calendar_freq(frame.index)
-    if freq is None:
+    target = target if target is not None and target in frame else _default_target(frame, name, dropped, notes)
+    frame = clean_frame(frame, target, notes, strict=False, label=name, dropped=dropped)
+    freq = None if steps else calendar_freq(frame.index)
+    if freq is None and not steps:
         notes.append(irregular_note(frame.index))
     return Dataset(
         name=name,
@@ -151,27 +185,83 @@ def finish_dataset(
         source=origin,
         licence=licence,
         warnings=notes,
+        steps=steps,
+        dropped=dropped,
     )
 
 
-def _default_target(frame: pd.DataFrame, name: str) -> str:
-    """A column named like a price/value (adj_close, close, ...) else the first usable column
-    (the one a reader of the table sees first)."""
-    usable = [c for c in frame.columns if frame[c].notna().sum() >= MIN_ROWS and not is_constant(frame[c])]
-    if not usable:
-        desc = ", ".join(f"{c!r}" for c in frame.columns)
+def check_magnitudes(frame: pd.DataFrame, name: str) -> None:
+    """Refuse values beyond MAX_ABS_VALUE: their squares overflow (statistics, losses, metrics become inf);
+    a single one among ordinary values is usually a sentinel for "missing" (9.99e300)."""
+    arr = np.abs(frame.to_numpy(dtype="float64"))
+    with np.errstate(invalid="ignore"):
+        big = np.isfinite(arr) & (arr > MAX_ABS_VALUE)
+        peak = np.nanmax(np.where(np.isfinite(arr), arr, np.nan), axis=0, initial=0.0) if arr.size else np.zeros(0)
+    tiny = [(c, p) for c, p in zip(frame.columns, peak) if 0 < p < MIN_ABS_VALUE]
+    if tiny:
+        c, p = tiny[0]
+        raise DataError(f"column {c!r} of {name!r} is tiny: its largest magnitude is {p:.3g}, below {MIN_ABS_VALUE:.0e}, "
+                        f"where squared errors and variances underflow to 0; rescale it (e.g. multiply by "
+                        f"1e{-int(np.floor(np.log10(p)))})")
+    if not big.any():
+        return
+    rows, cols = np.nonzero(big)
+    col = frame.columns[cols[0]]
+    value = float(frame.iloc[rows[0], cols[0]])
+    n_col = int(big[:, cols[0]].sum())
+    others = arr[:, cols[0]][np.isfinite(arr[:, cols[0]]) & ~big[:, cols[0]]]
+    hint = (f"the other values of {col!r} are at most {others.max():.3g}, so it looks like a sentinel for a missing "
+            f"value: leave that cell empty instead" if n_col <= max(1, len(arr) // 100) and others.size
+            else f"rescale the column (e.g. divide by 1e{int(np.log10(max(arr[big].max(), 1.0))) - 2})")
+    raise DataError(f"column {col!r} of {name!r} holds {value:.3g} at {fmt_ts(frame.index[rows[0]])} ({n_col} value(s) "
+                    f"beyond +-{MAX_ABS_VALUE:.0e}): magnitudes that large overflow the statistics rnnlab computes; "
+                    f"{hint}")
+
+
+def interior_missing(s: pd.Series) -> float:
+    """Share of missing values between a column's first and last value (its edges may simply have no data)."""
+    valid = s.notna().to_numpy()
+    if not valid.any():
+        return 1.0
+    first, last = int(valid.argmax()), len(valid) - 1 - int(valid[::-1].argmax())
+    return float((~valid[first : last + 1]).mean())
+
+
+def _default_target(frame: pd.DataFrame, name: str, dropped: dict[str, str] | None = None,
+                    notes: list[str] | None = None) -> str:
+    """A column named like a price/value (adj_close, close, ...) else the first usable column (the one a
+    reader of the table sees first). A column
+    that would have been the default but cannot be (dropped, constant, too many gaps) is named in ``notes``."""
+    def usable(c: str) -> bool:
+        s = frame[c]
+        return s.notna().sum() >= MIN_ROWS and not is_constant(s) and interior_missing(s) <= MAX_MISSING_SHARE
+
+    good = [c for c in frame.columns if usable(c)]
+    if not good:
+        def why(c: str) -> str:
+            s = frame[c]
+            return (f"{int(s.notna().sum())} values" if s.notna().sum() < MIN_ROWS else "constant" if is_constant(s)
+                    else f"misses {interior_missing(s):.0%} of its values")
+
+        desc = ", ".join(f"{c!r} ({why(c)})" for c in frame.columns)
         raise DataError(
-            f"{name!r}: no column can be a target (each needs >= {MIN_ROWS} values and must not be "
-            f"constant); columns: {desc}"
+            f"{name!r}: no column can be a target (each needs >= {MIN_ROWS} values, must not be constant and may "
+            f"miss at most {MAX_MISSING_SHARE:.0%} of its values); columns: {desc}"
         )
-    by_key = {snake(c): c for c in usable}
-    for key in _TARGET_NAMES:
-        if key in by_key:
-            return by_key[key]
-    return usable[0]
+    by_key = {snake(c): c for c in good}
+    chosen = next((by_key[k] for k in _TARGET_NAMES if k in by_key), good[0])
+    passed = [(c, why) for c, why in (dropped or {}).items() if snake(c) in _TARGET_NAMES]
+    passed += [(c, f"has too few values, is constant or misses more than {MAX_MISSING_SHARE:.0%} of its values")
+               for c in frame.columns if not usable(c) and snake(c) in _TARGET_NAMES]
+    if notes is not None and passed:
+        c, why = passed[0]
+        notes.append(f"column {c!r} would be the default target, but it {why}; the default target is {chosen!r} "
+                     f"instead (choose the target explicitly to be sure)")
+    return chosen
 
 
-def clean_frame(frame: pd.DataFrame, target: str, notes: list[str], *, strict: bool, label: str) -> pd.DataFrame:
+def clean_frame(frame: pd.DataFrame, target: str, notes: list[str], *, strict: bool, label: str,
+                dropped: dict[str, str] | None = None) -> pd.DataFrame:
     """Make ``target`` (and with strict=True every column) free of NaN/inf.
 
     Leading/trailing rows where the target (strict: any column) is missing are trimmed;
@@ -198,7 +288,23 @@ def clean_frame(frame: pd.DataFrame, target: str, notes: list[str], *, strict: b
         frame = frame.iloc[first : last + 1]
     if len(frame) < MIN_ROWS:
         raise DataError(f"{label!r}: target {target!r} needs at least {MIN_ROWS} rows with values, got {len(frame)}")
-    # interior gaps: time interpolation, only between valid values
+    # interior gaps: time interpolation, only between valid values, and only up to MAX_MISSING_SHARE
+    over = {c: interior_missing(frame[c]) for c in frame.columns}
+    over = {c: share for c, share in over.items() if share > MAX_MISSING_SHARE}
+    refuse = [c for c in over if strict or c == target]
+    if refuse:
+        c = refuse[0]
+        raise DataError(f"column {c!r} of {label!r} misses {over[c]:.0%} of its values (empty, unparsable or infinite "
+                        f"cells) between its first and last value; rnnlab fills gaps by interpolation only up to "
+                        f"{MAX_MISSING_SHARE:.0%}, beyond that the series would be mostly invented. Choose another "
+                        f"column or fill the gaps yourself")
+    if over:  # only when not strict: other columns than the target; dropped (select names why)
+        notes.append(f"dropped column(s) {', '.join(f'{c!r} ({s:.0%} missing)' for c, s in over.items())}: they miss "
+                     f"more than {MAX_MISSING_SHARE:.0%} of their values, too many to fill by interpolation")
+        if dropped is not None:
+            dropped.update({c: f"misses {s:.0%} of its values, more than the {MAX_MISSING_SHARE:.0%} rnnlab fills by "
+                               f"interpolation" for c, s in over.items()})
+        frame = frame.drop(columns=list(over))
     gaps = {c: int(frame[c].isna().sum()) for c in frame.columns}
     if any(gaps.values()):
         filled = frame.interpolate(method="time", limit_area="inside")

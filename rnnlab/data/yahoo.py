@@ -46,8 +46,9 @@ def fetch_yfinance(
     dates (YYYY-MM-DD); no start means the full history.
     """
     ticker = str(ticker).strip().upper()
-    if not _TICKER_RE.fullmatch(ticker):
-        raise DataError(f"invalid ticker {ticker!r}: use letters, digits and . ^ = - only (e.g. AAPL, ^GSPC)")
+    if not _TICKER_RE.fullmatch(ticker) or not any(ch.isalnum() for ch in ticker) or ".." in ticker:
+        raise DataError(f"invalid ticker {ticker!r}: use letters, digits and . ^ = - only, with at least one "
+                        f"letter or digit and no '..' (e.g. AAPL, ^GSPC)")
     start_ts = _parse_date_arg(start, "start")
     end_ts = _parse_date_arg(end, "end")
     if start_ts is not None and end_ts is not None and start_ts >= end_ts:

@@ -34,7 +34,7 @@ from typing import Any
 from rnnlab.errors import ConfigError, RnnlabError
 from rnnlab.settings import RunConfig, check_value, spec
 
-NOT_SEARCHABLE = ("task", "dataset", "target", "features", "time_col")  # what the sweep is about, not how
+NOT_SEARCHABLE = ("task", "dataset", "target", "features", "time_col", "dayfirst")  # what the sweep is about, not how
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from rnnlab.baselines import LinearAR
 from rnnlab.calendar import calendar_freq, infer_season, suggest_window
 from rnnlab.data import Dataset
 from rnnlab.errors import ConfigError
+from rnnlab.memory import check_bytes
 from rnnlab.metrics import mase_scale
 from rnnlab.preprocessing import Preprocessor, Split, Windows, chronological_split
 from rnnlab.settings import ResolvedConfig, RunConfig
@@ -163,13 +164,16 @@ def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | No
         )
     if len(test_a) == 0 or len(val_a) == 0:  # pragma: no cover - guarded above
         raise ConfigError("the validation or test span holds no complete window")
+    n_windows = len(train_a) + len(val_a) + len(test_a)
+    check_bytes(4.0 * n_windows * seq_len * pre.n_features, f"{n_windows:,} windows of seq_len={seq_len} x "
+                f"{pre.n_features} column(s)", "lower seq_len or use a shorter part of the series")
     train_w = pre.windows(ds.frame, train_a, inputs)
     batch_size = cfg.batch_size
     if batch_size > len(train_w):
         warnings.append(f"batch_size={batch_size} is larger than the {len(train_w)} training windows; "
                         f"using {len(train_w)}")
         batch_size = len(train_w)
-    season = cfg.season if cfg.season is not None else infer_season(calendar_freq(ds.frame.index, ds.freq))
+    season = cfg.season if cfg.season is not None else (1 if ds.steps else infer_season(calendar_freq(ds.frame.index, ds.freq)))
     val_w = pre.windows(ds.frame, val_a, inputs)
     linear = LinearAR().fit(train_w.X, train_w.Y)
     highway, highway_reason = cfg.highway, ""

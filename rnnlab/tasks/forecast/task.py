@@ -40,7 +40,7 @@ class ForecastTask:
                 for i in list_datasets()]
 
     def load_data(self, spec: str, config: RunConfig) -> Dataset:
-        return load_dataset(spec, time_col=config.time_col)
+        return load_dataset(spec, time_col=config.time_col, dayfirst=config.dayfirst)
 
     def prepare(self, data: Dataset, config: RunConfig, fitted: Any = None) -> Prepared:
         return prepare(data, config, fitted)
