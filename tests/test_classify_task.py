@@ -164,3 +164,22 @@ def test_user_csv_trains_and_bad_csvs_say_what_is_wrong(tmp_path: Path) -> None:
         task.load_data("no-such-dataset", cfg)
     with pytest.raises(DataError, match="sequence_id"):
         task.load_data(csv_file(tmp_path, [r.replace("sequence_id", "sid") for r in long_rows()], "noid.csv"), cfg)
+
+
+def test_cli_train_and_predict_a_user_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rnnlab.cli import main
+
+    data = csv_file(tmp_path, long_rows(16))
+    out = tmp_path / "run"
+    assert main(["train", "--task", "classify", "--data", data, "--epochs", "2", "--hidden-size", "8",
+                 "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "majority" in printed and "logistic" in printed and "accuracy" in printed
+    assert main(["predict", "--run", str(out), "--data", data, "--out", str(tmp_path / "p.csv")]) == 0
+    import pandas as pd
+
+    preds = pd.read_csv(tmp_path / "p.csv")
+    assert list(preds.columns[:3]) == ["id", "predicted", "confidence"] and len(preds) == 16
+    np.testing.assert_allclose(preds[["p_c0", "p_c1"]].sum(axis=1), 1, atol=1e-6)
+    assert main(["train", "--task", "classify", "--horizon", "3", "--out", str(tmp_path / "x")]) == 2
+    assert "--horizon" in capsys.readouterr().err
