@@ -105,7 +105,9 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The RunConfig of the setting flags given (checked; defaults for the rest). A flag that the
     chosen task does not use is refused, so it cannot be silently ignored."""
     given = {name: getattr(args, name) for name in SPECS if hasattr(args, name)}
-    cfg = RunConfig(**given).validate()
+    task = given.pop("task", "forecast")
+    cfg = RunConfig.defaults(task, **given)  # the task's own defaults where a flag is not given
+    given["task"] = task
     unused = [SPECS[n].flag for n in given if not cfg.applies(n)]
     if unused:
         raise UsageError(f"{', '.join(unused)} do(es) not apply to --task {cfg.task}")
@@ -152,6 +154,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_store().folder_for(run_id)  # default: a new run of the store
     cfg = config_from_args(args)
     check_out_folder(out)
+    if cfg.task == "classify":
+        from rnnlab import cli_classify
+
+        return cli_classify.train(args, cfg, out, run_id)
     ds = load_data(cfg)
     prep = prepare(ds, cfg)
     c = prep.config
@@ -203,6 +209,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from rnnlab.tasks.forecast import predict_original
 
     run = load_run(resolve_run(args.run))
+    if run.task == "classify":
+        from rnnlab import cli_classify
+
+        return cli_classify.predict(run, args)
     pre = run.preprocessor
     ds = load_dataset(args.data, time_col=args.time_col, dayfirst=args.dayfirst).select(pre.target, pre.features)
     n = len(ds.frame)
@@ -270,12 +280,14 @@ def build_parser() -> argparse.ArgumentParser:
                                  "folder in the run store, ./runs or $RNNLAB_HOME)")
     t.set_defaults(func=cmd_train)
 
-    pr = sub.add_parser("predict", help="forecast every window of a dataset with a saved run")
+    pr = sub.add_parser("predict", help="forecast every window of a dataset (classify: every sequence) with a saved run")
     pr.add_argument("--run", required=True, help="run folder, or a run id of the store (a unique prefix is enough)")
     pr.add_argument("--data", required=True)
     pr.add_argument("--time-col")
     pr.add_argument("--dayfirst", action=argparse.BooleanOptionalAction, default=None,
                     help="dates such as 01/02/2020 are day first (--no-dayfirst: month first; default: decided from the rows)")
+    pr.add_argument("--id-col", help="classify runs: the CSV's sequence id column (default: the run's)")
+    pr.add_argument("--target", help="classify runs: the CSV's label column (default: the run's)")
     pr.add_argument("--out", required=True, help="CSV file to write")
     pr.set_defaults(func=cmd_predict)
 

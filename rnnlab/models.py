@@ -178,8 +178,76 @@ class RNNForecaster(RecurrentBackbone):
         return ForecastOutput(network if highway is None else network + highway, states, weights)
 
 
+class ClassifyOutput(NamedTuple):
+    """What a sequence classifier returns: ``out[0]`` the class logits, ``out[1]`` the states."""
+
+    logits: torch.Tensor  # (B, classes)
+    states: torch.Tensor  # (B, T, H * directions): valid steps first (left-aligned), zeros after each length
+    weights: torch.Tensor | None = None  # (B, T): the pooling's weight of each (left-aligned) step; None for max
+
+
+def left_align(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``x (B, T, ...)`` with each row's valid steps (``mask (B, T)`` true) moved to the front, in order:
+    a pre-padded batch becomes post-padded (a post-padded one is unchanged)."""
+    order = torch.argsort((~mask.bool()).to(torch.int8), dim=1, stable=True)  # (B, T): valid steps first
+    if x.dim() == 2:
+        return x.gather(1, order)
+    return x.gather(1, order[..., None].expand_as(x))
+
+
+class RNNClassifier(RecurrentBackbone):
+    """Recurrent encoder over packed variable-length sequences, a pooling over the valid steps
+    (``config.pooling``: last valid state, mean, max, attention) and a linear head:
+    ``(B, T, F)`` frames or ``(B, T)`` token ids with a mask ``(B, T)`` -> logits ``(B, classes)``."""
+
+    def __init__(self, config: RunConfig, shape: ModelShape) -> None:
+        super().__init__(config, shape)
+        width = self.state_width
+        self.pooling = config.pooling
+        # additive attention scores over the states (only with pooling="attention")
+        self.score = (nn.Sequential(nn.Linear(width, width), nn.Tanh(), nn.Linear(width, 1))
+                      if config.pooling == "attention" else None)
+        self.head = nn.Linear(width, shape.output_size)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> ClassifyOutput:
+        """``mask (B, T)``: true at valid steps, pre- or post-padded; every row needs a valid step."""
+        mask = mask.bool()
+        return self.classify(left_align(x, mask), mask.sum(dim=1))
+
+    def classify(self, x: torch.Tensor, lengths: torch.Tensor) -> ClassifyOutput:
+        """Post-padded ``x`` and the valid steps of each row, ``lengths (B,)``."""
+        states, _ = self.encode(x, lengths=lengths)  # (B, T, W), zeros past each length
+        T = states.shape[1]
+        valid = torch.arange(T, device=states.device)[None, :] < lengths[:, None]  # (B, T)
+        pooled, weights = self.pool(states, valid, lengths)
+        return ClassifyOutput(self.head(pooled), states, weights)
+
+    def pool(self, states: torch.Tensor, valid: torch.Tensor,
+             lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(pooled (B, W), weights (B, T) or None)`` over the valid steps only."""
+        lengths = lengths.to(states.device, torch.int64)
+        if self.pooling == "last":
+            # forward direction: its state at the last valid step; backward: at step 0 (it read everything)
+            weights = nn.functional.one_hot(lengths - 1, states.shape[1]).to(states.dtype)  # (B, T)
+            last = (states * weights[..., None]).sum(1)
+            if self.num_directions == 2:
+                H = self.config.hidden_size
+                last = torch.cat([last[:, :H], states[:, 0, H:]], dim=-1)
+            return last, weights
+        if self.pooling == "mean":
+            weights = valid.to(states.dtype) / lengths[:, None].to(states.dtype)  # (B, T)
+            return (states * weights[..., None]).sum(1), weights
+        if self.pooling == "max":
+            return states.masked_fill(~valid[..., None], float("-inf")).max(dim=1).values, None
+        assert self.score is not None
+        scores = self.score(states).squeeze(-1).masked_fill(~valid, float("-inf"))  # (B, T)
+        weights = torch.softmax(scores, dim=1)
+        return (states * weights[..., None]).sum(1), weights
+
+
 # head name -> model class (each a RecurrentBackbone with its head)
 MODELS: dict[str, type[RecurrentBackbone]] = {"forecast": RNNForecaster}
+MODELS["classify"] = RNNClassifier
 
 
 def build_model(config: RunConfig, shape: ModelShape) -> RecurrentBackbone:

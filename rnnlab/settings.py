@@ -25,7 +25,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from rnnlab.errors import ConfigError
 
-Task = Literal["forecast"]
+Task = Literal["forecast", "classify"]
 Cell = Literal["lstm", "gru", "rnn"]
 Nonlinearity = Literal["tanh", "relu"]
 Scaling = Literal["standard", "minmax", "none"]
@@ -34,6 +34,9 @@ Optimizer = Literal["adam", "adamw"]
 LRSchedule = Literal["plateau", "cosine", "none"]
 AttentionKind = Literal["none", "additive", "dot"]
 Freeze = Literal["none", "recurrent"]
+Padding = Literal["post", "pre"]
+Pooling = Literal["last", "mean", "max", "attention"]
+SelectOn = Literal["loss", "accuracy"]
 
 TASKS: tuple[str, ...] = get_args(Task)
 CELLS: tuple[str, ...] = get_args(Cell)
@@ -146,6 +149,26 @@ class RunConfig:
                                label="Gradient clipping (max norm, 0 = off)")
     seed: int = setting(0, "random seed: same settings + seed give the same metrics", group="training", lo=0,
                         hi=2**31 - 1, label="Seed")
+    # ---- sequence classification (task "classify")
+    id_col: str = setting("sequence_id", "long-format CSV: the column naming each row's sequence", group="data",
+                          tasks=("classify",), label="Sequence id column")
+    padding: Padding = setting("post", "where a batch's shorter sequences get their padding steps (the mask and "
+                               "the packing keep them out of every state)", group="windows", tasks=("classify",),
+                               label="Padding side", labels={"post": "post (after the steps)",
+                                                             "pre": "pre (before the steps)"})
+    max_steps: int | None = setting(None, "truncate longer sequences to their first max_steps steps (auto: "
+                                    "2,000; the count truncated is reported)", group="windows", lo=2, hi=100_000,
+                                    tasks=("classify",), label="Longest sequence kept (steps)")
+    pooling: Pooling = setting("last", "what the classifier head reads: the last valid state, the mean or max over "
+                               "the valid steps, or learned attention weights over them", group="architecture",
+                               tasks=("classify",), label="Pooling over steps",
+                               labels={"last": "last valid state", "mean": "mean over steps",
+                                       "max": "max over steps", "attention": "attention over steps"})
+    class_weights: bool = setting(False, "weight the cross-entropy by inverse class frequency (training sequences)",
+                                  group="training", tasks=("classify",), label="Balance the classes")
+    select_on: SelectOn = setting("loss", "which validation score picks the best epoch (and early stopping): "
+                                  "cross-entropy, or accuracy (ties broken by the loss)", group="training",
+                                  tasks=("classify",), label="Best epoch by")
 
     # ------------------------------------------------------------------ conversions
     @classmethod
@@ -353,3 +376,19 @@ def check_value(name: str, value: Any) -> Any:
 def specs_for(task: str, group: str | None = None) -> list[SettingSpec]:
     """The settings a task uses (optionally one group), in declaration order."""
     return [s for s in SPECS.values() if task in s.tasks and (group is None or s.group == group)]
+
+
+# ----------------------------------------------------------------------------- the classify task's defaults
+# A sequence classifier defaults differently (a quick GRU on Japanese Vowels) and does not use the
+# forecasting window settings; kept in one block here so the field declarations above stay shared.
+_CLASSIFY_DEFAULTS: dict[str, Any] = {"dataset": "japanese-vowels", "cell": "gru", "hidden_size": 64,
+                                      "num_layers": 1, "epochs": 40, "batch_size": 32, "lr": 5e-3, "patience": 10}
+_NOT_CLASSIFY = ("features", "seq_len", "horizon", "transform", "season")
+for _name, _spec in list(SPECS.items()):
+    _changes: dict[str, Any] = {}
+    if _name in _CLASSIFY_DEFAULTS:
+        _changes["per_task"] = {**_spec.per_task, "classify": _CLASSIFY_DEFAULTS[_name]}
+    if _name in _NOT_CLASSIFY:
+        _changes["tasks"] = tuple(t for t in _spec.tasks if t != "classify")
+    if _changes:
+        SPECS[_name] = dataclasses.replace(_spec, **_changes)
