@@ -62,7 +62,7 @@ HOG = "import os\np = os.getppid()\nwhile os.getppid() == p:\n    for _ in range
 
 # ----------------------------------------------------------------------------- children
 def _config(args: Any):
-    from rnnlab.config import RunConfig
+    from rnnlab.settings import RunConfig
 
     return RunConfig(dataset="sp500", seq_len=52, horizon=1, epochs=args.epochs, patience=0,
                      **({"hidden_size": args.hidden} if args.hidden else {}))
