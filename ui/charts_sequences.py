@@ -149,3 +149,12 @@ def probability_bars(proba: np.ndarray, classes: Sequence[str], *, height: int =
         x=alt.X("probability:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
         y=alt.Y("class:N", sort="-x"), tooltip=["class:N", alt.Tooltip("probability:Q", format=".1%")],
     ).properties(height=height, width="container")
+
+
+def accuracy_curve(history: dict[int, float], *, height: int = 240) -> alt.Chart:
+    """Validation accuracy per epoch (live)."""
+    frame = pd.DataFrame({"epoch": list(history), "accuracy": list(history.values())}).sort_values("epoch")
+    return alt.Chart(frame).mark_line(point=True, color="#f59e0b").encode(
+        x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("accuracy:Q", title="validation accuracy", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        tooltip=["epoch:Q", alt.Tooltip("accuracy:Q", format=".1%")]).properties(height=height, width="container")

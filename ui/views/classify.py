@@ -173,8 +173,16 @@ def live_preview(preview: dict[str, Any] | None) -> None:
     if not preview:
         st.caption("The validation accuracy and confusion matrix appear after the first epoch.")
         return
+    history = st.session_state.setdefault(K + "val_accuracy", {})  # epoch -> validation accuracy of this job
+    if preview["epoch"] == 1 and max(history, default=0) > 1:
+        history.clear()  # a new training job
+    history[int(preview["epoch"])] = float(preview["accuracy"])
     st.markdown(f"**Validation accuracy {preview['accuracy']:.1%}** · epoch {preview['epoch']}")
-    st.altair_chart(cs.confusion_chart(preview["confusion"], preview["classes"], height=240), width="stretch")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.altair_chart(cs.accuracy_curve(history), width="stretch")
+    with c2:
+        st.altair_chart(cs.confusion_chart(preview["confusion"], preview["classes"], height=240), width="stretch")
 
 
 def metrics_frame(run: Any) -> pd.DataFrame:
