@@ -97,3 +97,11 @@ def test_analysis_pages_render_for_a_classify_run(runs, which: str) -> None:
     at.switch_page("pages/errors.py").run()
     assert any("misclassified" in m.value for m in at.markdown)
     assert any("batch as the network sees it" in m.value for m in at.markdown)
+
+
+def test_runs_and_sweep_pages_with_a_classify_run(runs) -> None:
+    at = open_with("runs", runs["vowels"])
+    no_exception(at)
+    at.switch_page("pages/sweep.py").run()
+    no_exception(at)
+    assert any("sweep --task classify" in i.value or "session only" in i.value for i in at.info)
