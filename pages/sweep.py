@@ -216,6 +216,11 @@ if runstore.mode() != "store":
             "(`RNNLAB_STORE_MODE=session`). Run sweeps with `python -m rnnlab sweep` instead.")
     st.stop()
 
+if state.get_task() != "forecast":  # the page's widgets are the forecasting ones; the CLI sweeps every task
+    st.info(f"This page sweeps forecasting runs. For the {state.get_task()} task run the sweep from the command "
+            f"line: `python -m rnnlab sweep --task {state.get_task()} --data NAME --trials 20`; its trials appear on "
+            "**Runs & export**.")
+    st.stop()
 job = state.get_sweep_job()
 running = job is not None and job.status == "running"
 ds = current_dataset()

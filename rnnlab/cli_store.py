@@ -30,6 +30,9 @@ def _score(e: RunEntry) -> str:
     rmse, naive = e.metric("rmse"), e.metric("rmse", who="naive")
     if math.isfinite(rmse):
         return f"RMSE {rmse:.4g} (naive {naive:.4g})" if math.isfinite(naive) else f"RMSE {rmse:.4g}"
+    acc, lr = e.metric("accuracy"), e.metric("accuracy", who="logistic")  # a classifier
+    if math.isfinite(acc):
+        return f"accuracy {acc:.3f} (logistic {lr:.3f})" if math.isfinite(lr) else f"accuracy {acc:.3f}"
     return "–"
 
 

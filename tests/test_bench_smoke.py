@@ -107,3 +107,14 @@ def test_threads_hogs_are_killed_and_figures_fall_back():
     assert threads.epoch_figure(capped)[0] == 30.0
     killed = {"epoch_seconds": [], "stopped_at_cap": True, "partial": {"epoch": 1, "batches": 0, "lower_bound_s": 6}}
     assert threads.epoch_figure(killed) == (6.0, "lower bound (no epoch within the cap)")
+
+
+def test_classify_tiny(tmp_path):
+    from bench import classify
+
+    classify.main(["--out", str(tmp_path), "--datasets", "japanese-vowels", "--seeds", "0", "--epochs", "1",
+                   "--threads", "1"])
+    doc = _load(tmp_path, "classify")
+    row = doc["summary"][0]
+    assert row["dataset"] == "japanese-vowels" and 0 <= row["model_accuracy"] <= 1
+    assert row["logistic_accuracy"] > row["majority_accuracy"]

@@ -116,6 +116,10 @@ def test_run_folder_reload_and_export(vowel_run, tmp_path: Path) -> None:
     items = [vowel_run.prepared().items[i] for i in vowel_run.prepared().indices("test")]
     np.testing.assert_allclose(back.predict_proba(back.encode(back.dataset))[vowel_run.prepared().part == 2],
                                vowel_run.predict_proba(items), atol=1e-6)
+    from rnnlab.archive import load_run_archive, zip_run
+
+    unzipped = load_run_archive(zip_run(folder), tmp_path / "unzipped")
+    assert unzipped.metrics["test"] == vowel_run.metrics["test"] and unzipped.encoder == back.encoder
     spec = get_task("classify").export_spec(back)
     assert len(set(spec.check[1].tolist())) > 3  # checked on a batch of mixed lengths
     for fmt in ("onnx", "torchscript"):

@@ -92,6 +92,8 @@ def _dataset_line() -> str:
     ds = state.get_dataset()
     if ds is None:
         return ""
+    if not hasattr(ds, "target"):  # a sequence or text dataset: no target column
+        return f"Dataset: **{ds.name}**"
     cfg = state.peek_config()
     target = (cfg.target if cfg is not None else None) or ds.target
     feats = [f for f in (cfg.features if cfg is not None else []) if f != target]

@@ -110,12 +110,10 @@ class ClassifyTask:
         ``lengths (batch,)`` -> ``probabilities (batch, classes)``; checked on test sequences of mixed lengths."""
         prep = run.prepared()
         test = prep.indices("test")
-        order = np.argsort([len(prep.items[i]) for i in test], kind="stable")
-        pick = test[np.unique(np.linspace(0, len(order) - 1, min(16, len(order))).astype(int))] if len(test) else []
-        pick = [test[order[k]] for k in np.unique(np.linspace(0, len(order) - 1, min(16, len(order))).astype(int))] \
-            if len(test) else list(pick)
-        items = [prep.items[i] for i in pick] or [prep.items[0], prep.items[-1]]
-        X, mask = pad_batch(items[::-1] + items[:1])  # longest first, then mixed
+        order = test[np.argsort([len(prep.items[i]) for i in test], kind="stable")]  # shortest first
+        spread = np.unique(np.linspace(0, len(order) - 1, min(16, len(order))).astype(int)) if len(order) else []
+        items = [prep.items[order[k]] for k in spread] or [prep.items[0], prep.items[-1]]
+        X, mask = pad_batch(items[::-1] + items[:1])  # up to 16 lengths from the longest to the shortest
         lengths = mask.sum(1).astype(np.int64)
         example = (torch.from_numpy(X[:2]), torch.from_numpy(lengths[:2]))
         dims = {"sequences": {0: "batch", 1: "steps"}, "lengths": {0: "batch"}, "probabilities": {0: "batch"}}
