@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # task name -> module defining TASK
 MODULES: dict[str, str] = {"forecast": "rnnlab.tasks.forecast.task"}
+MODULES["text"] = "rnnlab.tasks.text.task"
 assert tuple(MODULES) == TASKS, "every task of rnnlab.settings.Task needs a module in rnnlab.tasks.MODULES"
 
 
