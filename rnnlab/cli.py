@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnlab datasets | train | predict | export | runs | sweep``.
+"""Command line: ``python -m rnnlab datasets | train | predict | export | runs | sweep | sample``.
 
 ``train`` has a flag for every setting of :class:`rnnlab.settings.RunConfig`, generated from
 it (``python -m rnnlab train --help`` lists them by group). Errors a user can cause exit with
@@ -105,7 +105,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The RunConfig of the setting flags given (checked; defaults for the rest). A flag that the
     chosen task does not use is refused, so it cannot be silently ignored."""
     given = {name: getattr(args, name) for name in SPECS if hasattr(args, name)}
-    cfg = RunConfig(**given).validate()
+    task = str(given.pop("task", "forecast"))
+    cfg = RunConfig.defaults(task, **given)  # the task's own defaults for the rest
     unused = [SPECS[n].flag for n in given if not cfg.applies(n)]
     if unused:
         raise UsageError(f"{', '.join(unused)} do(es) not apply to --task {cfg.task}")
@@ -152,6 +153,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else default_store().folder_for(run_id)  # default: a new run of the store
     cfg = config_from_args(args)
     check_out_folder(out)
+    if cfg.task == "text":
+        from rnnlab.cli_text import train_text
+
+        return train_text(cfg, out, run_id, args.quiet)
     ds = load_data(cfg)
     prep = prepare(ds, cfg)
     c = prep.config
@@ -285,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rnnlab.cli_store import add_commands  # runs, sweep (handed the flag helpers: no import back)
 
     add_commands(sub, add_setting_flags, config_from_args)
+    from rnnlab.cli_text import add_commands as add_text_commands  # sample
+
+    add_text_commands(sub)
     return p
 
 

@@ -183,3 +183,60 @@ def test_bad_settings_are_named(small) -> None:
         pipeline.prepare(dataclasses.replace(small, text=small.text[:5000]), RunConfig.defaults("text", seq_len=5000))
     with pytest.raises(DataError, match="neither a built-in corpus"):
         pipeline.load_data(RunConfig.defaults("text", dataset="no-such-corpus"))
+
+
+def test_cli_trains_samples_and_exports(tmp_path, capsys) -> None:
+    from rnnlab.cli import main
+
+    src = tmp_path / "play.txt"
+    src.write_text(load_corpus("shakespeare-small").text[:20_000], encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "--task", "text", "--data", str(src), "--hidden", "8", "--embed-size", "4", "--epochs",
+                 "1", "--seq-len", "32", "--out", str(out), "--quiet"]) == 0
+    table = capsys.readouterr().out
+    assert "bits/char" in table and "3-gram" in table and "unigram" in table
+    args = ["sample", "--run", str(out), "--prime", "ROMEO:", "--length", "40", "--temperature", "0.8"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert first.startswith("ROMEO:") and main(args) == 0 and capsys.readouterr().out == first
+    assert load_run(out).config.train_frac == 0.9  # the text task's defaults, not forecasting's
+    assert main(["train", "--task", "text", "--horizon", "3", "--out", str(tmp_path / "x")]) == 2
+    assert "--horizon do(es) not apply to --task text" in capsys.readouterr().err
+    assert main(["sample", "--run", str(out), "--temperature", "-1"]) == 2
+    assert "temperature" in capsys.readouterr().err
+
+
+def test_analysis_views_of_a_text_run(run) -> None:
+    from rnnlab.analysis import text as at
+
+    ex = at.excerpt(run, "test", 0, 400)
+    tr = at.trace_text(run, ex)
+    H = run.config.hidden_size
+    assert len(tr) == len(ex) and tr.h.shape == (len(ex), H) and set(tr.gates) == {"input", "forget", "cell", "output"}
+    frame = at.token_frame(tr)
+    assert "".join(frame["token"]) == ex and np.isnan(frame["p_next"].iloc[-1])
+    assert ((frame["p_next"].iloc[:-1] > 0) & (frame["p_next"].iloc[:-1] <= 1)).all()
+    assert "<pad>" not in " ".join(frame["top5"])
+    feats = at.text_features(list('ab (c "d\n  e'))
+    assert feats["inside brackets"].tolist()[3:5] == [1, 1] and feats["inside quotes"].iloc[6] == 1
+    assert feats["indentation depth"].iloc[-1] == 2 and feats["distance to newline"].iloc[0] == 8
+    units = at.feature_units(tr, top=3)
+    assert set(units["feature"]) >= {"position in line", "distance to newline", "upper case"}
+    assert (units["corr"].abs() <= 1).all() and units.groupby("feature")["rank"].max().max() == 3
+    # a unit built to track the position in the line is found at rank 1 with correlation 1
+    tr.h[:, 0] = at.text_features(tr.tokens)["position in line"].to_numpy()
+    best = at.feature_units(tr, top=1).set_index("feature").loc["position in line"]
+    assert best["unit"] == 0 and best["corr"] == pytest.approx(1.0)
+    sat = at.gate_saturation(tr)
+    assert set(sat["gate"]) >= {"input", "forget", "output"} and ((sat["frac_low"] + sat["frac_high"]) <= 1).all()
+    pcs, ratio = at.state_pca(tr)
+    assert len(pcs) == len(tr) and 0 < ratio.sum() <= 1 + 1e-9
+    worst = at.surprising_tokens(tr, 5)
+    assert worst["surprisal"].is_monotonic_decreasing and len(worst) == 5
+    on = at.span_units(tr, 10, 15, threshold=-2.0)
+    assert on == list(range(H))  # every tanh state is above -2
+    spans = at.matching_spans(tr, on[:2], threshold=-2.0, min_length=2)
+    assert spans["length"].sum() == len(tr)
+    assert "activation" in at.unit_frame(tr, 1, "c")
+    with pytest.raises(ConfigError, match="unit=999"):
+        at.unit_frame(tr, 999)
