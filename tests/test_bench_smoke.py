@@ -107,3 +107,12 @@ def test_threads_hogs_are_killed_and_figures_fall_back():
     assert threads.epoch_figure(capped)[0] == 30.0
     killed = {"epoch_seconds": [], "stopped_at_cap": True, "partial": {"epoch": 1, "batches": 0, "lower_bound_s": 6}}
     assert threads.epoch_figure(killed) == (6.0, "lower bound (no epoch within the cap)")
+
+
+def test_text_tiny(tmp_path):
+    from bench import text
+
+    text.main(["--out", str(tmp_path), "--chars", "20000", "--hidden", "8", "--epochs", "1", "--compare-batches",
+               "3", "--threads", "1"])
+    doc = _load(tmp_path, "text")
+    assert set(doc["test"]) == {"model", "unigram", "ngram"} and doc["sample"] and doc["overhead"]["ratio"] > 0
