@@ -148,6 +148,11 @@ def test_run_folder_reloads_and_samples_identically(run, tmp_path) -> None:
     assert back.tokenizer == run.tokenizer and back.dataset.text == run.dataset.text
     assert back.metrics["test"] == run.metrics["test"]
     assert back.sample("KING:", 60, seed=1).text == run.sample("KING:", 60, seed=1).text
+    from rnnlab.cli_store import _score
+    from rnnlab.store import RunEntry
+
+    assert _score(RunEntry.from_run(back)) == (f"{run.metrics['test']['model']['bits_per_char']:.3f} bits/char "
+                                               f"(n-gram {run.metrics['test']['ngram']['bits_per_char']:.3f})")
 
 
 def test_export_onnx_and_torchscript_match_torch(run, tmp_path) -> None:
