@@ -130,7 +130,7 @@ class RunConfig:
                                                             "recurrent": "recurrent layers (train the head)"})
     # ---- training
     epochs: int = setting(60, "maximum epochs (early stopping usually ends sooner)", group="training", lo=1,
-                          hi=10_000, step=10, per_task={"text": 2}, label="Max epochs")
+                          hi=10_000, step=10, per_task={"text": 5}, label="Max epochs")
     batch_size: int = setting(64, "windows per optimisation step", group="training", lo=1, hi=65_536, step=16,
                               per_task={"text": 32}, label="Batch size")
     lr: float = setting(3e-3, "learning rate (typical: 1e-4 to 1e-2)", group="training", lo=0.0, hi=1.0,

@@ -106,3 +106,9 @@ def test_errors_page_shows_surprise_and_worst_tokens(text_run) -> None:
     assert any("Mean surprisal" in m.label for m in at.metric)
     worst = next(d.value for d in at.dataframe if "surprisal" in d.value.columns)
     assert len(worst) == 25 and worst["surprisal"].is_monotonic_decreasing
+
+
+def test_runs_page_renders_a_text_run(text_run) -> None:
+    at = _page(_app(run=text_run), "runs")
+    assert any(text_run.id in str(d.value.to_dict()) or "shakespeare-tiny" in str(d.value.to_dict())
+               for d in at.dataframe) or any("shakespeare-tiny" in m.value for m in at.markdown)
