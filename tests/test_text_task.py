@@ -245,3 +245,15 @@ def test_analysis_views_of_a_text_run(run) -> None:
     assert "activation" in at.unit_frame(tr, 1, "c")
     with pytest.raises(ConfigError, match="unit=999"):
         at.unit_frame(tr, 999)
+
+
+def test_word_level_reports_perplexity_and_bits_per_word(small) -> None:
+    r = pipeline.fit(small, RunConfig.defaults("text", **{**TINY, "level": "word", "max_vocab": 500, "seq_len": 16}))
+    test = r.metrics["test"]
+    assert r.tokenizer.level == "word" and r.tokenizer.vocab_size == 500
+    for row in test.values():
+        assert "bits_per_word" in row and "bits_per_char" not in row
+        assert row["perplexity"] == pytest.approx(math.exp(row["cross_entropy"]))
+    assert r.metrics["unknown_rate_test"] > 0  # a capped vocabulary leaves rare words out
+    words = r.sample("the", 20, seed=0).text.split()
+    assert len(words) >= 10
