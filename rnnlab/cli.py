@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnlab datasets | train | predict | export | runs | sweep``.
+"""Command line: ``python -m rnnlab datasets | train | predict | export | runs | sweep | sample``.
 
 ``train`` has a flag for every setting of :class:`rnnlab.settings.RunConfig`, generated from
 it (``python -m rnnlab train --help`` lists them by group). Errors a user can cause exit with
@@ -158,6 +158,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         from rnnlab import cli_classify
 
         return cli_classify.train(args, cfg, out, run_id)
+    if cfg.task == "text":
+        from rnnlab.cli_text import train_text
+
+        return train_text(cfg, out, run_id, args.quiet)
     ds = load_data(cfg)
     prep = prepare(ds, cfg)
     c = prep.config
@@ -300,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rnnlab.cli_store import add_commands  # runs, sweep (handed the flag helpers: no import back)
 
     add_commands(sub, add_setting_flags, config_from_args)
+    from rnnlab.cli_text import add_commands as add_text_commands  # sample
+
+    add_text_commands(sub)
     return p
 
 

@@ -27,6 +27,9 @@ def _score(e: RunEntry) -> str:
     if "test" in e.withheld:
         v = e.metric("rmse", "val") if e.summary.get("val") else e.sweep.get("value", float("nan"))
         return f"val {v:.4g}" if isinstance(v, float) and math.isfinite(v) else "test not scored"
+    for key, unit in (("bits_per_char", "bits/char"), ("bits_per_word", "bits/word")):  # a text run
+        if math.isfinite(e.metric(key)):
+            return f"{e.metric(key):.3f} {unit} (n-gram {e.metric(key, who='ngram'):.3f})"
     rmse, naive = e.metric("rmse"), e.metric("rmse", who="naive")
     if math.isfinite(rmse):
         return f"RMSE {rmse:.4g} (naive {naive:.4g})" if math.isfinite(naive) else f"RMSE {rmse:.4g}"

@@ -245,9 +245,30 @@ class RNNClassifier(RecurrentBackbone):
         return (states * weights[..., None]).sum(1), weights
 
 
+class TextLM(RecurrentBackbone):
+    """Language model: token ids ``(B, T)`` -> embedding -> recurrent layers -> logits over the
+    vocabulary at every step ``(B, T, V)`` (char-rnn, pytorch/examples' word_language_model).
+    ``forward`` returns ``(logits, hidden)``: the hidden state to carry into the next chunk."""
+
+    def __init__(self, config: RunConfig, shape: ModelShape) -> None:
+        super().__init__(config, shape)
+        if not shape.vocab_size:
+            raise ConfigError("a language model needs a vocabulary (vocab_size > 0)")
+        if config.bidirectional:
+            raise ConfigError("bidirectional=True cannot predict the next token: a language model reads left to right")
+        self.drop = nn.Dropout(config.dropout)
+        self.head = nn.Linear(self.state_width, shape.output_size)  # output_size: the vocabulary size
+
+    def forward(self, x: torch.Tensor, hidden: Any = None,
+                lengths: torch.Tensor | None = None) -> tuple[torch.Tensor, Any]:
+        states, hidden = self.encode(x, hidden, lengths)  # (B, T, H)
+        return self.head(self.drop(states)), hidden  # (B, T, V)
+
+
 # head name -> model class (each a RecurrentBackbone with its head)
 MODELS: dict[str, type[RecurrentBackbone]] = {"forecast": RNNForecaster}
 MODELS["classify"] = RNNClassifier
+MODELS["text"] = TextLM
 
 
 def build_model(config: RunConfig, shape: ModelShape) -> RecurrentBackbone:

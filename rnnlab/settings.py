@@ -25,7 +25,7 @@ from typing import Any, Literal, get_args, get_origin
 
 from rnnlab.errors import ConfigError
 
-Task = Literal["forecast", "classify"]
+Task = Literal["forecast", "text", "classify"]
 Cell = Literal["lstm", "gru", "rnn"]
 Nonlinearity = Literal["tanh", "relu"]
 Scaling = Literal["standard", "minmax", "none"]
@@ -37,6 +37,7 @@ Freeze = Literal["none", "recurrent"]
 Padding = Literal["post", "pre"]
 Pooling = Literal["last", "mean", "max", "attention"]
 SelectOn = Literal["loss", "accuracy"]
+Level = Literal["char", "word"]
 
 TASKS: tuple[str, ...] = get_args(Task)
 CELLS: tuple[str, ...] = get_args(Cell)
@@ -65,43 +66,46 @@ def setting(default: Any, help: str, *, group: str, lo: float | None = None, hi:
 @dataclass
 class RunConfig:
     # ---- data
-    task: Task = setting("forecast", "what the run learns: forecast a numeric series", group="data", label="Task")
-    dataset: str = setting("seattle-weather", "built-in name, CSV path, or yf:TICKER[:START[:END]]", group="data",
-                           aliases=("data",), label="Dataset")
-    target: str | None = setting(None, "column to forecast (auto: the dataset's default target)", group="data",
+    task: Task = setting("forecast", "what the run learns: forecast a numeric series, or model text (next token)",
+                         group="data", label="Task")
+    dataset: str = setting("seattle-weather", "built-in name, CSV path, or yf:TICKER[:START[:END]] (text: a corpus "
+                           "name or a .txt file)", group="data", aliases=("data",), label="Dataset",
+                           per_task={"text": "shakespeare-small"})
+    target: str | None = setting(None, "column to forecast (auto: the dataset's default target)", group="data", tasks=("forecast",),
                                  label="Target")
     features: list[str] = setting([], "extra input columns, comma separated (the target is always an input)",
-                                  group="data", label="Extra input columns")
-    time_col: str | None = setting(None, "CSV time column (auto: detected)", group="data", label="Time column")
+                                  group="data", tasks=("forecast",), label="Extra input columns")
+    time_col: str | None = setting(None, "CSV time column (auto: detected)", group="data", tasks=("forecast", "classify"),
+                                   label="Time column")
     dayfirst: bool | None = setting(None, "CSV dates such as 01/02/2020: day first (true) or month first (false) "
                                     "(auto: decided from all rows; the loader says which reading it took)",
-                                    group="data", label="Date order")
+                                    group="data", tasks=("forecast", "classify"), label="Date order")
     # ---- windows and preprocessing
     seq_len: int | None = setting(None, "input steps per window (auto: by frequency, e.g. 30 daily, 48 hourly)",
-                                  group="windows", lo=2, hi=100_000, label="Input steps (seq_len)")
+                                  group="windows", lo=2, hi=100_000, per_task={"text": 100}, label="Input steps (seq_len)")
     horizon: int | None = setting(None, "steps predicted at once (auto: by frequency, e.g. 7 daily, 24 hourly)",
-                                  group="windows", lo=1, hi=100_000, label="Horizon (steps predicted)")
+                                  group="windows", tasks=("forecast",), lo=1, hi=100_000, label="Horizon (steps predicted)")
     train_frac: float = setting(0.7, "first share of rows used for fitting (scalers, model, linear baseline)",
                                 group="windows", lo=0.0, hi=1.0, lo_open=True, hi_open=True, step=0.05,
-                                label="Training share")
+                                per_task={"text": 0.9}, label="Training share")
     val_frac: float = setting(0.15, "next share for early stopping; the rest is the untouched test span",
                               group="windows", lo=0.0, hi=1.0, lo_open=True, hi_open=True, step=0.05,
-                              label="Validation share", why="a validation span is needed for early stopping")
-    scaling: Scaling = setting("standard", "input scaling; statistics from the training span only", group="windows",
+                              per_task={"text": 0.05}, label="Validation share", why="a validation span is needed for early stopping")
+    scaling: Scaling = setting("standard", "input scaling; statistics from the training span only", group="windows", tasks=("forecast",),
                                label="Scaling", labels={"standard": "standard (z-score)", "minmax": "min-max [0, 1]",
                                                         "none": "none"})
     transform: Transform = setting("auto", "target transform (auto: ADF + KPSS stationarity tests on the training "
-                                   "span; levels only when both say stationary)", group="windows",
+                                   "span; levels only when both say stationary)", group="windows", tasks=("forecast",),
                                    label="Target transform")
     season: int | None = setting(None, "season length of the seasonal-naive baseline (auto: from the frequency)",
-                                 group="windows", lo=1, hi=100_000, label="Season length (seasonal naive)")
+                                 group="windows", tasks=("forecast",), lo=1, hi=100_000, label="Season length (seasonal naive)")
     # ---- model
     cell: Cell = setting("lstm", "recurrent cell", group="model", aliases=("model",), label="Cell",
                          labels={"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"})
     hidden_size: int = setting(64, "units per layer and direction", group="model", lo=1, hi=4096,
-                               aliases=("hidden",), step=8, label="Hidden size")
+                               aliases=("hidden",), step=8, per_task={"text": 128}, label="Hidden size")
     num_layers: int = setting(2, "stacked recurrent layers", group="model", lo=1, hi=16, aliases=("layers",),
-                              label="Layers")
+                              per_task={"text": 1}, label="Layers")
     dropout: float = setting(0.0, "dropout between stacked layers (needs 2+ layers)", group="model", lo=0.0, hi=0.95,
                              step=0.05, label="Dropout")
     bidirectional: bool = setting(False, "read each input window both ways", group="model", label="Bidirectional")
@@ -133,9 +137,9 @@ class RunConfig:
                                                             "recurrent": "recurrent layers (train the head)"})
     # ---- training
     epochs: int = setting(60, "maximum epochs (early stopping usually ends sooner)", group="training", lo=1,
-                          hi=10_000, step=10, label="Max epochs")
+                          hi=10_000, step=10, per_task={"text": 5}, label="Max epochs")
     batch_size: int = setting(64, "windows per optimisation step", group="training", lo=1, hi=65_536, step=16,
-                              label="Batch size")
+                              per_task={"text": 32}, label="Batch size")
     lr: float = setting(3e-3, "learning rate (typical: 1e-4 to 1e-2)", group="training", lo=0.0, hi=1.0,
                         lo_open=True, step=5e-4, label="Learning rate")
     weight_decay: float = setting(0.0, "L2 (adam) or decoupled (adamw) weight decay", group="training", lo=0.0,
@@ -144,7 +148,7 @@ class RunConfig:
     lr_schedule: LRSchedule = setting("plateau", "learning-rate schedule: halve after patience/2 flat epochs, "
                                       "cosine to 0, or none", group="training", label="Learning-rate schedule")
     patience: int = setting(10, "early-stopping patience in epochs (0: never stop early)", group="training", lo=0,
-                            hi=10_000, label="Early-stopping patience")
+                            hi=10_000, per_task={"text": 3}, label="Early-stopping patience")
     grad_clip: float = setting(1.0, "gradient-norm clipping (0: off)", group="training", lo=0.0, hi=1e6, step=0.5,
                                label="Gradient clipping (max norm, 0 = off)")
     seed: int = setting(0, "random seed: same settings + seed give the same metrics", group="training", lo=0,
@@ -169,6 +173,18 @@ class RunConfig:
     select_on: SelectOn = setting("loss", "which validation score picks the best epoch (and early stopping): "
                                   "cross-entropy, or accuracy (ties broken by the loss)", group="training",
                                   tasks=("classify",), label="Best epoch by")
+    # ---- text (language models)
+    level: Level = setting("char", "what a token is: a character, or a word (vocabulary capped by frequency, the rest "
+                           "<unk>)", group="data", tasks=("text",), label="Token level",
+                           labels={"char": "characters", "word": "words"})
+    max_vocab: int = setting(10_000, "vocabulary cap including the special tokens; fitted on the training text only",
+                             group="data", lo=5, hi=1_000_000, tasks=("text",), step=1000, label="Vocabulary cap")
+    embed_size: int = setting(64, "width of the token embedding the recurrent layers read", group="model", lo=1,
+                              hi=4096, tasks=("text",), step=16, label="Embedding size")
+    ngram_order: int = setting(3, "order of the smoothed n-gram baseline (Witten-Bell; 3: trigram)", group="windows",
+                               lo=1, hi=8, tasks=("text",), label="n-gram baseline order")
+    temperature: float = setting(0.8, "temperature of the live training samples (0: greedy)", group="training",
+                                 lo=0.0, hi=5.0, tasks=("text",), step=0.1, label="Sample temperature")
 
     # ------------------------------------------------------------------ conversions
     @classmethod

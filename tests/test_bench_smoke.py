@@ -118,3 +118,12 @@ def test_classify_tiny(tmp_path):
     row = doc["summary"][0]
     assert row["dataset"] == "japanese-vowels" and 0 <= row["model_accuracy"] <= 1
     assert row["logistic_accuracy"] > row["majority_accuracy"]
+
+
+def test_text_tiny(tmp_path):
+    from bench import text
+
+    text.main(["--out", str(tmp_path), "--chars", "20000", "--hidden", "8", "--epochs", "1", "--compare-batches",
+               "3", "--threads", "1"])
+    doc = _load(tmp_path, "text")
+    assert set(doc["test"]) == {"model", "unigram", "ngram"} and doc["sample"] and doc["overhead"]["ratio"] > 0

@@ -95,6 +95,8 @@ def _dataset_line() -> str:
     if not hasattr(ds, "target"):  # a sequence or text dataset: no target column
         return f"Dataset: **{ds.name}**"
     cfg = state.peek_config()
+    if not hasattr(ds, "target"):  # a text corpus (or another task's data without a target)
+        return f"Dataset: **{ds.name}**"
     target = (cfg.target if cfg is not None else None) or ds.target
     feats = [f for f in (cfg.features if cfg is not None else []) if f != target]
     extra = f" + {len(feats)} feature{'s' if len(feats) != 1 else ''}" if feats else ""

@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from rnnlab.tasks.base import Task
 
 # task name -> module defining TASK
-MODULES: dict[str, str] = {"forecast": "rnnlab.tasks.forecast.task", "classify": "rnnlab.tasks.classify.task"}
+MODULES: dict[str, str] = {"forecast": "rnnlab.tasks.forecast.task", "text": "rnnlab.tasks.text.task",
+                           "classify": "rnnlab.tasks.classify.task"}
 assert tuple(MODULES) == TASKS, "every task of rnnlab.settings.Task needs a module in rnnlab.tasks.MODULES"
 
 
