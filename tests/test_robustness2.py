@@ -205,6 +205,15 @@ def test_a_model_that_cannot_fit_in_memory_is_refused_with_the_estimate(monkeypa
     pipeline.prepare(sine_dataset, RunConfig(seq_len=10, horizon=2, hidden_size=8, num_layers=1))  # fits
 
 
+def test_a_convolution_front_end_with_runaway_dilation_is_refused(monkeypatch, sine_dataset) -> None:
+    """conv_dilation 8 over 8 layers pads layer 7 by 63 x 8**7 steps: before, training hung."""
+    monkeypatch.setenv("RNNLAB_MEMORY_LIMIT", "16G")
+    cfg = RunConfig(seq_len=10, horizon=2, hidden_size=4, num_layers=1, conv_layers=8, conv_kernel=64, conv_dilation=8)
+    with pytest.raises(ConfigError, match=r"needs about [\d,.]+ GiB.*conv_dilation"):
+        pipeline.prepare(sine_dataset, cfg)
+    pipeline.prepare(sine_dataset, cfg.replace(conv_layers=3, conv_dilation=2))
+
+
 def test_windows_that_cannot_fit_are_refused_before_allocation(monkeypatch, sine_dataset) -> None:
     monkeypatch.setenv("RNNLAB_MEMORY_LIMIT", "100K")
     with pytest.raises(ConfigError, match=r"windows of seq_len=300.*memory.*lower seq_len"):
