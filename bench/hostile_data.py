@@ -81,6 +81,21 @@ def _shuffled_iso(tmp: Path) -> None:
     check(any("%" in w and ("order" in w or "sort" in w) for w in ds.warnings), f"warnings: {ds.warnings}")
 
 
+@case(1, "dd/mm and dd-mm separators mixed in one column")
+def _mixed_seps(tmp: Path) -> None:
+    idx = pd.date_range("2020-01-01", periods=40, freq="D")
+    times = [t.strftime("%d/%m/%Y" if i % 2 else "%d-%m-%Y") for i, t in enumerate(idx)]
+    ds = load(write(tmp / "m.csv", "date,v\n" + "\n".join(f"{t},{i}" for i, t in enumerate(times)) + "\n"))
+    check(len(ds.frame) == 40 and bool((ds.frame.index == idx).all()), f"dates read wrongly: {ds.warnings}")
+
+
+@case(1, "times of day without a date are not put on today's date")
+def _time_only(tmp: Path) -> None:
+    ds = load(write(tmp / "t.csv", "time,v\n" + "\n".join(f"{i % 24:02d}:{i % 60:02d},{i}" for i in range(50)) + "\n"))
+    today = pd.Timestamp.today().normalize()
+    check(not (pd.DatetimeIndex(ds.frame.index).normalize() == today).any(), "rows dated today")
+
+
 @case(1, "newest-first file (reverse order) loads in time order without alarm")
 def _reversed(tmp: Path) -> None:
     idx = pd.date_range("2020-01-01", periods=100, freq="D")

@@ -259,6 +259,17 @@ def _memory_windows(tmp: Path) -> None:
         check("memory" in str(e).lower(), f"refused without a memory estimate: {e}")
         raise
 
+@case(11, "conv front end with dilation growth 8 over 8 layers (padding of 130 million steps)", limit=60)
+def _memory_conv(tmp: Path) -> None:
+    try:
+        cli("train", "--data", write(tmp / "a.csv", series_csv()), *TINY, "--seq-len", "6", "--horizon", "2",
+            "--conv-layers", "8", "--conv-kernel", "64", "--conv-dilation", "8", "--quiet", "--out", str(tmp / "o"))
+    except Exception as e:
+        check("memory" in str(e).lower(), f"refused without a memory estimate: {e}")
+        raise
+    raise Wrong("trained a convolution front end that pads by 130 million steps")
+
+
 # ============================================================================= 12: atomic save
 @case(12, "interrupt during save leaves the previous run and no hidden folder")
 def _save_interrupt(tmp: Path) -> None:

@@ -84,13 +84,27 @@ def training_bytes(n_params: int, batch: int, seq_len: int, hidden: int, layers:
     return 16.0 * n_params + 2 * activations
 
 
+def conv_bytes(batch: int, seq_len: int, channels: int, kernel: int, dilation: int, layers: int) -> float:
+    """Activations of the causal convolution front end for one batch: layer i pads its input on the left
+    by (kernel - 1) * dilation**i steps, so a large dilation growth makes every layer long."""
+    steps = sum(seq_len + (kernel - 1) * dilation**i for i in range(layers))
+    return 2 * 4.0 * batch * channels * steps
+
+
 def check_training_memory(config: Any, input_size: int, output_size: int) -> None:
     """Refuse (ConfigError, with the estimate and the available memory) a model that cannot train here."""
     c = config
-    width = int(getattr(c, "conv_channels", 0)) if int(getattr(c, "conv_layers", 0) or 0) else input_size
+    conv_layers = int(getattr(c, "conv_layers", 0) or 0)
+    width = int(c.conv_channels) if conv_layers else input_size
     n = parameter_count(c.cell, width, c.hidden_size, c.num_layers, c.bidirectional, output_size)
     need = training_bytes(n, c.batch_size, int(c.seq_len or 1), c.hidden_size, c.num_layers, c.cell,
                           c.bidirectional)
-    check_bytes(need, f"training {c.cell} hidden {c.hidden_size} x {c.num_layers} layers ({n / 1e6:,.1f} million "
-                      f"parameters, batch {c.batch_size}, seq_len {c.seq_len})",
-                "lower hidden_size, num_layers, batch_size or seq_len")
+    if conv_layers:
+        need += conv_bytes(c.batch_size, int(c.seq_len or 1), int(c.conv_channels), int(c.conv_kernel),
+                           int(c.conv_dilation), conv_layers)
+    count = f"{n / 1e6:,.1f} million" if n >= 1e6 else f"{n:,}"
+    check_bytes(need, f"training {c.cell} hidden {c.hidden_size} x {c.num_layers} layers ({count} parameters, "
+                      f"batch {c.batch_size}, seq_len {c.seq_len})",
+                "lower hidden_size, num_layers, batch_size or seq_len" + (
+                    " (or conv_dilation / conv_layers: layer i pads by (conv_kernel - 1) x conv_dilation**i steps)"
+                    if conv_layers else ""))

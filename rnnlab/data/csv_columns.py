@@ -262,6 +262,8 @@ def _best_date_parse(text: np.ndarray, *, by_name: bool) -> tuple[dict[str, Any]
         return None, 0.0
     if not any(_DIGIT.search(v) for v in present):
         return None, 0.0  # words alone ('monday', 'march') would parse relative to today
+    if all(_TIME_OF_DAY.fullmatch(v) for v in present):
+        return None, 0.0  # times of day without a date ('13:45') would be put on today's date
     methods = _DATE_METHODS
     if all(_DOTTED_DATE.match(v) for v in present):  # 01.02.2020 is always day-first
         methods = ({"dayfirst": True}, *_DATE_METHODS)
@@ -275,7 +277,8 @@ def _best_date_parse(text: np.ndarray, *, by_name: bool) -> tuple[dict[str, Any]
     return best, best_frac
 
 
-_NUMERIC_DATE = re.compile(r"([0-9]{1,2})([/.\-])([0-9]{1,2})\2([0-9]{4}|[0-9]{2})((?:[ T].*)?)", re.ASCII)
+_NUMERIC_DATE = re.compile(r"([0-9]{1,2})([/.\-])([0-9]{1,2})[/.\-]([0-9]{4}|[0-9]{2})((?:[ T].*)?)", re.ASCII)
+_TIME_OF_DAY = re.compile(r"[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?: ?[AaPp][Mm])?", re.ASCII)
 
 
 _TIME_TAILS = ("", " %H:%M", " %H:%M:%S", " %H:%M:%S.%f", "T%H:%M", "T%H:%M:%S", "T%H:%M:%S.%f")
@@ -330,9 +333,12 @@ def numeric_date_order(text: np.ndarray, col: str, dayfirst: bool | None, notes:
         return None
     seps = {m.group(2) for m in ok}
     years = {len(m.group(4)) for m in ok}
-    if len(seps) != 1 or len(years) != 1:
+    if len(years) != 1:
         return None
-    sep, year4 = seps.pop(), years.pop() == 4
+    year4 = years.pop() == 4
+    sep = seps.pop() if len(seps) == 1 else "/"
+    if len(seps):  # mixed separators (31/12/2020 and 31-12-2020): read all with one
+        text = np.array([re.sub(r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]", r"\1/\2/", v) for v in text], dtype=object)
     first = np.array([int(m.group(1)) for m in ok])
     second = np.array([int(m.group(3)) for m in ok])
     can_dmy = bool((second <= 12).all() and (first <= 31).all() and (first >= 1).all())

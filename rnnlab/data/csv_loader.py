@@ -34,11 +34,11 @@ def load_csv(
 ) -> Dataset:
     """Load a user CSV (path, bytes, or binary/text file-like such as a Streamlit upload).
 
-    Handles UTF-8 (with or without BOM), UTF-16 with BOM and latin-1; separators , ; tab |
+    Handles UTF-8 (with or without BOM), UTF-16 (with or without BOM) and latin-1; separators , ; tab |
     (sniffed); decimal commas and thousands separators; gzip. The time column is
     ``time_col`` or auto-detected (a column named date/time/datetime/timestamp/ds/...,
-    else the first column parsing as dates for >90% of rows; else rows are consecutive
-    days from 2000-01-01). Numeric dates (31/12/2020 or 12/31/2020) are read day-first or
+    else the first column parsing as dates for >90% of rows; else rows are numbered steps
+    with no calendar, ``Dataset.steps``). Numeric dates (31/12/2020 or 12/31/2020) are read day-first or
     month-first as all rows decide (:func:`~rnnlab.data.csv_columns.numeric_date_order`);
     ``dayfirst`` True/False forces a reading. Returns a Dataset or raises DataError; never
     anything else.
