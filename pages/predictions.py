@@ -14,9 +14,11 @@ from ui.widgets import run_selector
 
 ensure_entry_script()
 
-BASELINES = {"naive": "naive (last value)", "seasonal_naive": "seasonal naive", "linear": "linear AR"}
+BASELINES = {"naive": "naive (last value)", "seasonal_naive": "seasonal naive", "linear": "linear AR",
+             "ets": "ETS (damped trend)", "theta": "Theta"}
 METRIC_NAMES = {"mae": "MAE", "rmse": "RMSE", "mape": "MAPE %", "smape": "sMAPE %", "mase": "MASE",
-                "directional_accuracy": "direction hit rate", "r2": "R²", "skill_vs_naive": "skill vs naive"}
+                "directional_accuracy": "direction hit rate", "r2": "R²", "skill_vs_naive": "skill vs naive",
+                "coverage_80": "80 % interval coverage", "coverage_95": "95 % interval coverage", "msis": "MSIS (95 %)"}
 ROW_NAMES = {"model": "model", **BASELINES}
 
 st.title("Predictions")
@@ -60,16 +62,20 @@ with guard("building the metric table"):
     table = metrics_table(run)
 if table is not None:
     shown = table.rename(index=ROW_NAMES, columns=METRIC_NAMES)
-    pct_cols = [c for c in ("skill vs naive", "direction hit rate") if c in shown.columns]
+    pct_cols = [c for c in ("skill vs naive", "direction hit rate", *(c for c in shown.columns if "coverage" in str(c)))
+                if c in shown.columns]
     styler = shown.style.format("{:,.4g}", na_rep="–").format("{:+.1%}", subset=[c for c in pct_cols if c.startswith("skill")],
                                                                na_rep="–")
-    if "direction hit rate" in shown.columns:
-        styler = styler.format("{:.1%}", subset=["direction hit rate"], na_rep="–")
-    lower_better = [c for c in ("MAE", "RMSE", "MAPE %", "sMAPE %", "MASE") if c in shown.columns]
+    styler = styler.format("{:.1%}", subset=[c for c in pct_cols if not c.startswith("skill")], na_rep="–")
+    lower_better = [c for c in ("MAE", "RMSE", "MAPE %", "sMAPE %", "MASE", "MSIS (95 %)") if c in shown.columns]
     styler = styler.highlight_min(subset=lower_better, color="#d1fae5", axis=0)
     st.dataframe(styler, width="stretch")
     st.caption("All errors on the test span in original units, averaged over every window and horizon step. "
-               "Skill = 1 − RMSE / RMSE(naive): above 0 beats repeating the last value. Best value per column in green.")
+               "Skill = 1 − RMSE / RMSE(naive): above 0 beats repeating the last value. Best value per column in green. "
+               "Coverage: share of test targets inside each forecaster's split-conformal interval (calibrated on the "
+               "validation span; the nominal level is the target); MSIS: the M4 interval score, lower is better.")
+    for note in metrics.get("peer_notes") or []:
+        st.caption(f"Note: {note}")
 
 # ----------------------------------------------------------------------------- prediction vs actual
 st.subheader("Prediction vs actual (test span)")

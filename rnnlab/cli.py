@@ -196,6 +196,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     iv = run.metrics["intervals"]
     print(f"intervals: split conformal from {iv['n_calibration']} validation windows, {iv['method_reason']}; "
           f"cov = share of test targets inside the band, MSIS at 95 % (lower is better)")
+    for note in run.metrics.get("peer_notes", []):
+        print(f"note: {note}")
     ps = run.metrics["per_step"]
     print("RMSE by step: " + "  ".join(f"{k + 1}:{_fmt(m)}/{_fmt(n)}" for k, (m, n) in
                                       enumerate(zip(ps["model"]["rmse"], ps["naive"]["rmse"]))) + "  (model/naive)")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from rnnlab.baselines import LinearAR
 from rnnlab.calendar import future_index
-from rnnlab.intervals import level_label, score_intervals
+from rnnlab.intervals import level_keys, level_label, score_intervals
 from rnnlab.metrics import forecast_metrics, per_step_errors, skill_score
 from rnnlab.models import RNNForecaster
 from rnnlab.preprocessing import Windows
@@ -54,7 +54,9 @@ def evaluate(run: ForecastRun) -> ForecastRun:
         "transform_reason": prep.preprocessor.transform_reason_,
         "intervals": score_intervals(run.calibration, w.y_true, forecasts, scale, msis_scale(prep)),
     }
-    for b in BASELINES:
+    metrics["peer_notes"] = list(prep.peer_notes)
+    metrics["peers"] = {name: st.words for name, st in (prep.peers or {}).items()}
+    for b in (b for b in BASELINES if b in test_table):
         metrics[f"skill_vs_{b}"] = skill_score(test_table["model"]["rmse"], test_table[b]["rmse"])
     run.metrics = metrics
     run.predictions = predictions_frame(prep, w, forecasts, run.calibration.bands("model", forecasts["model"], scale))
@@ -89,6 +91,12 @@ def metrics_table(run: ForecastRun, span: str = "test") -> pd.DataFrame:
     table = pd.DataFrame(run.metrics[span]).T
     naive_rmse = table.loc["naive", "rmse"]
     table["skill_vs_naive"] = [skill_score(r, naive_rmse) for r in table["rmse"]]
+    intervals = run.metrics.get("intervals") if span == "test" else None
+    if isinstance(intervals, dict):  # coverage_80, coverage_95, ... and msis of each row
+        for key in level_keys(intervals):
+            table[f"coverage_{level_label(float(key))}"] = [intervals[key].get(w, {}).get("coverage", math.nan)
+                                                            for w in table.index]
+        table["msis"] = [intervals.get("msis", {}).get(w, math.nan) for w in table.index]
     return table
 
 

@@ -1,4 +1,4 @@
-"""The baselines of a prepared series (naive, seasonal naive, linear AR) and the conformal interval
+"""The baselines of a prepared series (naive, seasonal naive, linear AR, ETS, Theta) and the conformal interval
 calibration of every forecaster, shared by scoring (:mod:`.evaluate`) and the run's bands (:mod:`.run`)."""
 
 from __future__ import annotations
@@ -9,9 +9,17 @@ from rnnlab.baselines import LinearAR, naive_forecast, seasonal_naive_forecast
 from rnnlab.intervals import Calibration, calibrate, parse_levels
 from rnnlab.metrics import mase_scale
 from rnnlab.preprocessing import Windows
+from rnnlab.statpeers import PEERS, fit_peers
 from rnnlab.tasks.forecast.prepared import Prepared
 
-BASELINES = ("naive", "seasonal_naive", "linear")
+BASELINES = ("naive", "seasonal_naive", "linear", *PEERS)
+
+
+def stat_peers(prep: Prepared) -> dict:
+    """ETS and Theta fitted on ``prep``'s training span (cached on it); missing ones are in ``prep.peer_notes``."""
+    if prep.peers is None:
+        prep.peers, prep.peer_notes = fit_peers(prep.y, prep.split.train_end, int(prep.season))
+    return prep.peers
 
 
 def baseline_forecasts(prep: Prepared, linear: LinearAR, windows: Windows) -> dict[str, np.ndarray]:
@@ -21,6 +29,7 @@ def baseline_forecasts(prep: Prepared, linear: LinearAR, windows: Windows) -> di
         "naive": naive_forecast(windows.base, h),
         "seasonal_naive": seasonal_naive_forecast(prep.y, windows.anchors, h, prep.season),
         "linear": prep.preprocessor.inverse_targets(linear.predict(windows.X), windows.base),
+        **{name: states.forecast(windows.anchors, h) for name, states in stat_peers(prep).items()},
     }
 
 
