@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnlab datasets | train | predict | export | runs | sweep``.
+"""Command line: ``python -m rnnlab datasets | train | predict | export | runs | sweep | backtest``.
 
 ``train`` has a flag for every setting of :class:`rnnlab.settings.RunConfig`, generated from
 it (``python -m rnnlab train --help`` lists them by group). Errors a user can cause exit with
@@ -305,6 +305,9 @@ def build_parser() -> argparse.ArgumentParser:
     from rnnlab.cli_store import add_commands  # runs, sweep (handed the flag helpers: no import back)
 
     add_commands(sub, add_setting_flags, config_from_args)
+    from rnnlab.cli_backtest import add_command as add_backtest
+
+    add_backtest(sub, add_setting_flags, config_from_args)
     return p
 
 
