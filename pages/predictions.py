@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import charts
+from ui.charts_bands import band_columns, with_bands
 from ui.common import ensure_entry_script, guard, need_run, transform_words
 from ui.views import view
 from ui.widgets import run_selector
@@ -91,9 +92,22 @@ else:
     chosen = c2.pills("Baselines on the chart", list(BASELINES), format_func=BASELINES.get, selection_mode="multi",
                       default=["naive"], key="pred.baselines", persist_state="session")
     frame = preds[preds["step"] == step]
-    st.altair_chart(charts.predictions_chart(frame, ["model", *(chosen or [])], y_title=target), width="stretch")
+    chart = charts.predictions_chart(frame, ["model", *(chosen or [])], y_title=target)
+    bands = band_columns(frame)
+    iv = metrics.get("intervals") or {}
+    covered = {lab: iv.get(f"{float(lab) / 100:g}", {}).get("model", {}).get("coverage_by_step", [None] * h)[step - 1]
+               for lab in bands}
+    if bands:
+        chart = with_bands(chart, frame.rename(columns={"target_time": "time"}), labels=bands, coverage=covered)
+    st.altair_chart(chart, width="stretch")
     st.caption(f"Step {step}: the value forecast {step} step{'s' if step != 1 else ''} ahead for each date. "
                "Drag to pan, scroll to zoom, double-click to reset.")
+    if bands:
+        words = " · ".join(f"{lab} % band: covers **{c:.1%}** of the test targets at this step" if c is not None
+                           and c == c else f"{lab} % band: coverage n/a (too few validation windows)"
+                           for lab, c in covered.items())
+        st.markdown(f"Shaded: split-conformal intervals of the model ({iv.get('method', '')} residuals from "
+                    f"{iv.get('n_calibration', '?')} validation windows). {words}.")
 
 # ----------------------------------------------------------------------------- errors by horizon step
 per_step = metrics.get("per_step") or {}
@@ -118,7 +132,14 @@ if fc is not None:
     series = run.dataset.frame[target]
     n_hist = int(min(len(series), max(8 * h, 3 * int(cfg.seq_len or 30), 30)))
     history = series.iloc[-n_hist:].rename("value").reset_index()
-    st.altair_chart(charts.forecast_chart(history, fc, y_title=target), width="stretch")
+    fchart = charts.forecast_chart(history, fc, y_title=target)
+    if band_columns(fc):
+        iv = metrics.get("intervals") or {}
+        cov = {lab: iv.get(f"{float(lab) / 100:g}", {}).get("model", {}).get("coverage") for lab in band_columns(fc)}
+        fchart = with_bands(fchart, fc, coverage=cov)
+        st.caption("Bands: " + " · ".join(f"{lab} % interval (measured test coverage "
+                                          f"{'n/a' if c is None or c != c else f'{c:.1%}'})" for lab, c in cov.items()))
+    st.altair_chart(fchart, width="stretch")
     last = series.index[-1]
     when = f"{last:%Y-%m-%d}" if last == last.normalize() else f"{last:%Y-%m-%d %H:%M}"
     st.caption(f"The next {h} step{'s' if h != 1 else ''} after {when}, from the last "
