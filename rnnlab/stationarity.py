@@ -42,7 +42,11 @@ def adf_test(y: np.ndarray, max_lags: int | None = None) -> ADFResult:
     y = _clean(y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        stat, _, lags, nobs, crit, _ = adfuller(y, maxlag=max_lags, regression="c", autolag="BIC")
+        try:  # statsmodels >= 0.15 asks for the tuple explicitly; 0.14 has no such argument
+            out = adfuller(y, maxlag=max_lags, regression="c", autolag="BIC", result_object=False)
+        except TypeError:
+            out = adfuller(y, maxlag=max_lags, regression="c", autolag="BIC")
+        stat, _, lags, nobs, crit, _ = out
     return ADFResult(statistic=float(stat), critical_5pct=float(crit["5%"]), lags=int(lags), n_obs=int(nobs))
 
 
