@@ -9,15 +9,18 @@ import streamlit as st
 
 from rnnlab.data.builtin import value_title
 from ui import charts
+from ui.charts_bands import band_columns, with_bands
 from ui.common import ensure_entry_script, guard, need_run, transform_words
 from ui.views import view
 from ui.widgets import run_selector
 
 ensure_entry_script()
 
-BASELINES = {"naive": "naive (last value)", "seasonal_naive": "seasonal naive", "linear": "linear AR"}
+BASELINES = {"naive": "naive (last value)", "seasonal_naive": "seasonal naive", "linear": "linear AR",
+             "ets": "ETS (damped trend)", "theta": "Theta"}
 METRIC_NAMES = {"mae": "MAE", "rmse": "RMSE", "mape": "MAPE %", "smape": "sMAPE %", "mase": "MASE",
-                "directional_accuracy": "direction hit rate", "r2": "R²", "skill_vs_naive": "skill vs naive"}
+                "directional_accuracy": "direction hit rate", "r2": "R²", "skill_vs_naive": "skill vs naive",
+                "coverage_80": "80 % interval coverage", "coverage_95": "95 % interval coverage", "msis": "MSIS (95 %)"}
 ROW_NAMES = {"model": "model", **BASELINES}
 
 st.title("Predictions")
@@ -61,16 +64,20 @@ with guard("building the metric table"):
     table = metrics_table(run)
 if table is not None:
     shown = table.rename(index=ROW_NAMES, columns=METRIC_NAMES)
-    pct_cols = [c for c in ("skill vs naive", "direction hit rate") if c in shown.columns]
+    pct_cols = [c for c in ("skill vs naive", "direction hit rate", *(c for c in shown.columns if "coverage" in str(c)))
+                if c in shown.columns]
     styler = shown.style.format("{:,.4g}", na_rep="–").format("{:+.1%}", subset=[c for c in pct_cols if c.startswith("skill")],
                                                                na_rep="–")
-    if "direction hit rate" in shown.columns:
-        styler = styler.format("{:.1%}", subset=["direction hit rate"], na_rep="–")
-    lower_better = [c for c in ("MAE", "RMSE", "MAPE %", "sMAPE %", "MASE") if c in shown.columns]
+    styler = styler.format("{:.1%}", subset=[c for c in pct_cols if not c.startswith("skill")], na_rep="–")
+    lower_better = [c for c in ("MAE", "RMSE", "MAPE %", "sMAPE %", "MASE", "MSIS (95 %)") if c in shown.columns]
     styler = styler.highlight_min(subset=lower_better, color="#d1fae5", axis=0)
     st.dataframe(styler, width="stretch")
     st.caption("All errors on the test span in original units, averaged over every window and horizon step. "
-               "Skill = 1 − RMSE / RMSE(naive): above 0 beats repeating the last value. Best value per column in green.")
+               "Skill = 1 − RMSE / RMSE(naive): above 0 beats repeating the last value. Best value per column in green. "
+               "Coverage: share of test targets inside each forecaster's split-conformal interval (calibrated on the "
+               "validation span; the nominal level is the target); MSIS: the M4 interval score, lower is better.")
+    for note in metrics.get("peer_notes") or []:
+        st.caption(f"Note: {note}")
 
 # ----------------------------------------------------------------------------- prediction vs actual
 st.subheader("Prediction vs actual (test span)")
@@ -86,10 +93,22 @@ else:
     chosen = c2.pills("Baselines on the chart", list(BASELINES), format_func=BASELINES.get, selection_mode="multi",
                       default=["naive"], key="pred.baselines", persist_state="session")
     frame = preds[preds["step"] == step]
-    title = value_title(run.dataset.name, target)
-    st.altair_chart(charts.predictions_chart(frame, ["model", *(chosen or [])], y_title=title), width="stretch")
+    chart = charts.predictions_chart(frame, ["model", *(chosen or [])], y_title=value_title(run.dataset.name, target))
+    bands = band_columns(frame)
+    iv = metrics.get("intervals") or {}
+    covered = {lab: iv.get(f"{float(lab) / 100:g}", {}).get("model", {}).get("coverage_by_step", [None] * h)[step - 1]
+               for lab in bands}
+    if bands:
+        chart = with_bands(chart, frame.rename(columns={"target_time": "time"}), labels=bands, coverage=covered)
+    st.altair_chart(chart, width="stretch")
     st.caption(f"Step {step}: the value forecast {step} step{'s' if step != 1 else ''} ahead for each date. "
                "Drag to pan, scroll to zoom, double-click to reset.")
+    if bands:
+        words = " · ".join(f"{lab} % band: covers **{c:.1%}** of the test targets at this step" if c is not None
+                           and c == c else f"{lab} % band: coverage n/a (too few validation windows)"
+                           for lab, c in covered.items())
+        st.markdown(f"Shaded: split-conformal intervals of the model ({iv.get('method', '')} residuals from "
+                    f"{iv.get('n_calibration', '?')} validation windows). {words}.")
 
 # ----------------------------------------------------------------------------- errors by horizon step
 per_step = metrics.get("per_step") or {}
@@ -114,7 +133,14 @@ if fc is not None:
     series = run.dataset.frame[target]
     n_hist = int(min(len(series), max(8 * h, 3 * int(cfg.seq_len or 30), 30)))
     history = series.iloc[-n_hist:].rename("value").reset_index()
-    st.altair_chart(charts.forecast_chart(history, fc, y_title=value_title(run.dataset.name, target)), width="stretch")
+    fchart = charts.forecast_chart(history, fc, y_title=value_title(run.dataset.name, target))
+    if band_columns(fc):
+        iv = metrics.get("intervals") or {}
+        cov = {lab: iv.get(f"{float(lab) / 100:g}", {}).get("model", {}).get("coverage") for lab in band_columns(fc)}
+        fchart = with_bands(fchart, fc, coverage=cov)
+        st.caption("Bands: " + " · ".join(f"{lab} % interval (measured test coverage "
+                                          f"{'n/a' if c is None or c != c else f'{c:.1%}'})" for lab, c in cov.items()))
+    st.altair_chart(fchart, width="stretch")
     last = series.index[-1]
     when = f"{last:%Y-%m-%d}" if last == last.normalize() else f"{last:%Y-%m-%d %H:%M}"
     st.caption(f"The next {h} step{'s' if h != 1 else ''} after {when}, from the last "

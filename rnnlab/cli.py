@@ -1,4 +1,4 @@
-"""Command line: ``python -m rnnlab datasets | train | predict | export | runs | sweep | sample``.
+"""Command line: ``python -m rnnlab datasets | train | predict | export | runs | sweep | sample | backtest``.
 
 ``train`` has a flag for every setting of :class:`rnnlab.settings.RunConfig`, generated from
 it (``python -m rnnlab train --help`` lists them by group). Errors a user can cause exit with
@@ -37,14 +37,23 @@ def _fmt(value: float | None, digits: int = 4) -> str:
 
 def format_metrics_table(metrics: dict[str, Any], span: str = "test") -> str:
     """Plain-text table: rows model + baselines, columns metrics, plus skill vs naive."""
+    from rnnlab.intervals import level_keys, level_label
+
     rows = metrics[span]
     names = ["mae", "rmse", "mape", "smape", "mase", "directional_accuracy", "r2"]
     heads = ["", "MAE", "RMSE", "MAPE%", "sMAPE%", "MASE", "DirAcc", "R2", "skill"]
+    intervals = metrics.get("intervals") if span == "test" else None
+    levels = level_keys(intervals) if isinstance(intervals, dict) else []
+    heads += [f"cov{level_label(float(k))}%" for k in levels] + (["MSIS"] if levels else [])
     naive_rmse = rows["naive"]["rmse"]
     lines = []
     for who, m in rows.items():
         skill = 1 - m["rmse"] / naive_rmse if naive_rmse else float("nan")
-        lines.append([who] + [_fmt(m[k]) for k in names] + [_fmt(skill, 3)])
+        cells = [who] + [_fmt(m[k]) for k in names] + [_fmt(skill, 3)]
+        if levels:
+            cells += [_fmt(100 * intervals[k].get(who, {}).get("coverage", float("nan")), 3) for k in levels]
+            cells.append(_fmt(intervals.get("msis", {}).get(who, float("nan"))))
+        lines.append(cells)
     widths = [max(len(r[i]) for r in [heads, *lines]) for i in range(len(heads))]
     out = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(heads, widths)))]
     for r in lines:
@@ -194,6 +203,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"test span: {run.metrics['n_test_windows']} windows x {c.horizon} steps, original units "
           f"(seasonal naive uses season {run.metrics['season']})")
     print(format_metrics_table(run.metrics))
+    iv = run.metrics["intervals"]
+    print(f"intervals: split conformal from {iv['n_calibration']} validation windows, {iv['method_reason']}; "
+          f"cov = share of test targets inside the band, MSIS at 95 % (lower is better)")
+    for note in run.metrics.get("peer_notes", []):
+        print(f"note: {note}")
     ps = run.metrics["per_step"]
     print("RMSE by step: " + "  ".join(f"{k + 1}:{_fmt(m)}/{_fmt(n)}" for k, (m, n) in
                                       enumerate(zip(ps["model"]["rmse"], ps["naive"]["rmse"]))) + "  (model/naive)")
@@ -209,6 +223,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from rnnlab.calendar import future_index
     from rnnlab.cli_store import resolve_run
     from rnnlab.data import load_dataset
+    from rnnlab.intervals import level_label
     from rnnlab.runs import load_run
     from rnnlab.tasks.forecast import predict_original
 
@@ -240,13 +255,18 @@ def cmd_predict(args: argparse.Namespace) -> int:
         "prediction": pred.ravel(),
         "actual": w.y_true.ravel(),
     })
+    y = ds.frame[pre.target].to_numpy(np.float64)
+    for level, (lo, hi) in run.predict_intervals(y, w, pred).items():  # conformal bounds of the run's calibration
+        frame[f"lower_{level_label(level)}"] = lo.ravel()
+        frame[f"upper_{level_label(level)}"] = hi.ravel()
     try:
         from rnnlab.jsonfiles import replace_file
 
         replace_file(args.out, frame.to_csv(index=False).encode("utf-8"))  # never through a link at --out
     except OSError as exc:
         raise UsageError(f"cannot write '{args.out}': {exc.strerror or exc}") from exc
-    print(f"{len(w)} windows x {h} steps written to {args.out} (last {h} rows forecast beyond the data)")
+    print(f"{len(w)} windows x {h} steps written to {args.out} (last {h} rows forecast beyond the data; "
+          f"lower_/upper_ columns: conformal intervals, {run.interval_calibration().method})")
     return 0
 
 
@@ -307,6 +327,10 @@ def build_parser() -> argparse.ArgumentParser:
     from rnnlab.cli_text import add_commands as add_text_commands  # sample
 
     add_text_commands(sub)
+
+    from rnnlab.cli_backtest import add_command as add_backtest
+
+    add_backtest(sub, add_setting_flags, config_from_args)
     return p
 
 

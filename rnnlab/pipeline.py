@@ -52,14 +52,16 @@ def prepare(data: Any, config: RunConfig, fitted: Any = None) -> Any:
 
 
 def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.Event | None = None,
-          build: Builder = build_model, record_evolution: bool = False, evaluate: bool = True) -> Run:
+          build: Builder = build_model, record_evolution: bool = False, evaluate: bool = True,
+          init_state: dict[str, Any] | None = None) -> Run:
     """Build, seed and train the model on ``prep``; evaluate it. Returns the task's run.
 
     ``build`` creates the model (a front end may pass a wrapper to keep a handle on it for live
     previews). ``record_evolution``: also record how the states evolve during training, where
     the task can (``run.evolution``). ``evaluate=False`` leaves the test span unscored
     (``run.metrics == {"withheld": ["test"]}``; a sweep scores only its best trial, and
-    :func:`rnnlab.runs.load_run` scores such a run when it is loaded for use). Raises
+    :func:`rnnlab.runs.load_run` scores such a run when it is loaded for use).
+    ``init_state``: a state dict of the same architecture to start from. Raises
     :class:`TrainingError` when training yields no usable weights (diverged at once, or stopped
     before the first epoch finished).
     """
@@ -72,6 +74,8 @@ def train(prep: Any, callbacks: Sequence[Callback] = (), stop_event: threading.E
     if initialise is not None:
         initialise(model, prep)
     transfer_notes = start_from(model, cfg, prep)  # init_from / freeze (nothing without them)
+    if init_state is not None:  # start from these weights (a backtest fine-tuning the previous origin's model)
+        model.load_state_dict(init_state)
     recorder = task.recorder(prep, model) if record_evolution else None
     trainer = Trainer(cfg, [*callbacks, recorder] if recorder is not None else callbacks)
     result = trainer.fit(model, task.objective(prep), stop_event=stop_event)

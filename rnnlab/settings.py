@@ -38,13 +38,15 @@ Padding = Literal["post", "pre"]
 Pooling = Literal["last", "mean", "max", "attention"]
 SelectOn = Literal["loss", "accuracy"]
 Level = Literal["char", "word"]
+IntervalMethod = Literal["auto", "absolute", "adaptive"]
+Refit = Literal["every", "once", "finetune"]
 
 TASKS: tuple[str, ...] = get_args(Task)
 CELLS: tuple[str, ...] = get_args(Cell)
 SCALINGS: tuple[str, ...] = get_args(Scaling)
 TRANSFORMS: tuple[str, ...] = get_args(Transform)
 
-GROUPS = ("data", "windows", "model", "architecture", "training")
+GROUPS = ("data", "windows", "model", "architecture", "training", "evaluation")
 
 
 def setting(default: Any, help: str, *, group: str, lo: float | None = None, hi: float | None = None,
@@ -185,6 +187,19 @@ class RunConfig:
                                lo=1, hi=8, tasks=("text",), label="n-gram baseline order")
     temperature: float = setting(0.8, "temperature of the live training samples (0: greedy)", group="training",
                                  lo=0.0, hi=5.0, tasks=("text",), step=0.1, label="Sample temperature")
+    # ---- evaluation (scores and intervals; the model's training does not depend on these)
+    interval_levels: list[str] = setting(["0.8", "0.95"], "nominal coverages of the prediction intervals, comma "
+                                         "separated, each in (0, 1)", group="evaluation", tasks=("forecast",),
+                                         label="Interval levels")
+    interval_method: IntervalMethod = setting("auto", "conformal intervals: absolute residuals, or adaptive "
+                                              "(residuals divided by the input window's mean absolute change, for "
+                                              "series whose volatility moves); auto: adaptive for log-return "
+                                              "(price-like) targets", group="evaluation", tasks=("forecast",),
+                                              label="Interval method")
+    backtest_refit: Refit = setting("every", "rolling-origin backtest: train afresh at every origin, train once at "
+                                    "the first origin and only forecast from the later ones, or fine-tune the "
+                                    "previous origin's weights", group="evaluation", tasks=("forecast",),
+                                    label="Backtest refit")
 
     # ------------------------------------------------------------------ conversions
     @classmethod
@@ -222,6 +237,11 @@ class RunConfig:
         for f in fields(self):
             setattr(self, f.name, check_value(f.name, getattr(self, f.name)))
         self.features = [c for c in dict.fromkeys(self.features)]
+        from rnnlab.intervals import parse_levels
+
+        if not self.interval_levels:
+            raise ConfigError("interval_levels is empty; give at least one level in (0, 1), e.g. 0.8,0.95")
+        self.interval_levels = [f"{v:g}" for v in parse_levels(self.interval_levels)]
         if self.train_frac + self.val_frac >= 1.0 - 1e-9:
             raise ConfigError(f"train_frac={self.train_frac} + val_frac={self.val_frac} leave no test span; "
                               f"they must sum to less than 1")

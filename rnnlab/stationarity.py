@@ -1,13 +1,24 @@
-"""Stationarity tests and the automatic target transform, from the training span only."""
+"""Stationarity tests (statsmodels' ADF, KPSS and ACF) and the automatic target transform, from the
+training span only."""
 
 from __future__ import annotations
 
-import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from rnnlab.errors import DataError
+
+MAX_TEST_ROWS = 10_000  # the tests look at the most recent rows of a longer training span (bounded time)
+
+
+def _clean(y: np.ndarray) -> np.ndarray:
+    y = np.asarray(y, dtype=np.float64)
+    y = y[np.isfinite(y)][-MAX_TEST_ROWS:]
+    if len(y) < 12:
+        raise DataError(f"a stationarity test needs at least 12 finite values, got {len(y)}")
+    return y
 
 
 @dataclass(frozen=True)
@@ -22,53 +33,22 @@ class ADFResult:
         """True when the unit-root null is rejected at 5%."""
         return self.statistic < self.critical_5pct
 
-def _adf_regression(y: np.ndarray, lags: int, start: int) -> tuple[float, float, int]:
-    """OLS of ``dy_t`` on ``[1, y_{t-1}, dy_{t-1..t-lags}]`` for ``t >= start``.
-
-    Returns ``(t statistic of y_{t-1}, BIC, n_obs)``.
-    """
-    dy = np.diff(y)
-    rows = len(dy) - start
-    cols = [np.ones(rows), y[start:-1]]
-    for i in range(1, lags + 1):
-        cols.append(dy[start - i : len(dy) - i])
-    X = np.column_stack(cols)
-    target = dy[start:]
-    coef, *_ = np.linalg.lstsq(X, target, rcond=None)
-    resid = target - X @ coef
-    rss = float(resid @ resid)
-    dof = max(1, rows - X.shape[1])
-    sigma2 = rss / dof
-    xtx_inv = np.linalg.pinv(X.T @ X)
-    se = math.sqrt(max(sigma2 * xtx_inv[1, 1], 1e-300))
-    bic = rows * math.log(max(rss / rows, 1e-300)) + X.shape[1] * math.log(rows)
-    return float(coef[1] / se), bic, rows
 
 def adf_test(y: np.ndarray, max_lags: int | None = None) -> ADFResult:
-    """Augmented Dickey-Fuller test with a constant (numpy only).
+    """Augmented Dickey-Fuller test with a constant: statsmodels' ``adfuller(y, regression="c",
+    autolag="BIC")`` (lags up to ``12 * (n / 100) ** 0.25``), on at most the last MAX_TEST_ROWS values."""
+    from statsmodels.tsa.stattools import adfuller
 
-    Regression: ``dy_t = a + g * y_{t-1} + sum_i b_i dy_{t-i} + e``; the statistic is
-    ``g / se(g)``. The number of lagged differences is chosen by BIC among
-    ``0 .. 12 * (n / 100) ** 0.25`` on a common sample (as statsmodels' ``autolag="BIC"``),
-    then the regression is refitted on all usable rows. Critical value: MacKinnon's 5%
-    response surface for the constant-only case.
-    """
-    y = np.asarray(y, dtype=np.float64)
-    y = y[np.isfinite(y)]
-    n = len(y)
-    if n < 12:
-        raise DataError(f"a stationarity test needs at least 12 finite values, got {n}")
-    if max_lags is None:
-        max_lags = int(12 * (n / 100.0) ** 0.25)
-    max_lags = max(0, min(max_lags, n // 4))
-    best_lag, best_bic = 0, math.inf
-    for lag in range(max_lags + 1):
-        _, bic, _ = _adf_regression(y, lag, max_lags)
-        if bic < best_bic:
-            best_lag, best_bic = lag, bic
-    stat, _, rows = _adf_regression(y, best_lag, best_lag)
-    crit = -2.8621 - 2.738 / rows - 8.36 / rows**2
-    return ADFResult(statistic=stat, critical_5pct=crit, lags=best_lag, n_obs=rows)
+    y = _clean(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:  # statsmodels >= 0.15 asks for the tuple explicitly; 0.14 has no such argument
+            out = adfuller(y, maxlag=max_lags, regression="c", autolag="BIC", result_object=False)
+        except TypeError:
+            out = adfuller(y, maxlag=max_lags, regression="c", autolag="BIC")
+        stat, _, lags, nobs, crit, _ = out
+    return ADFResult(statistic=float(stat), critical_5pct=float(crit["5%"]), lags=int(lags), n_obs=int(nobs))
+
 
 @dataclass(frozen=True)
 class KPSSResult:
@@ -81,32 +61,29 @@ class KPSSResult:
         """True when level stationarity is *not* rejected at 10% (the null here is stationarity)."""
         return self.statistic < self.critical_10pct
 
+
 KPSS_CRITICAL_10PCT = 0.347  # level-stationarity (constant only); 5%: 0.463, 1%: 0.739
 
+
 def kpss_test(y: np.ndarray) -> KPSSResult:
-    """KPSS test of level stationarity (numpy only), the complement of the ADF test: its null
-    is stationarity. ``e = y - mean(y)``, statistic ``sum(cumsum(e)**2) / (n**2 * s2)`` with the
-    Bartlett-weighted long-run variance ``s2``; lags chosen from the data as Hobijn, Franses
-    and Ooms (1998) propose (statsmodels' ``nlags="auto"``)."""
-    y = np.asarray(y, dtype=np.float64)
-    y = y[np.isfinite(y)]
-    n = len(y)
-    if n < 12:
-        raise DataError(f"a stationarity test needs at least 12 finite values, got {n}")
-    e = y - y.mean()
+    """KPSS test of level stationarity, the complement of the ADF test (its null is stationarity):
+    statsmodels' ``kpss(y, regression="c", nlags="auto")`` (Hobijn, Franses and Ooms' lag choice), on
+    at most the last MAX_TEST_ROWS values."""
+    from statsmodels.tsa.stattools import kpss
 
-    def autocov(lag: int) -> float:
-        return float(e[lag:] @ e[: n - lag])
+    y = _clean(y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "p-value outside the table": the statistic is what we use
+        stat, _, lags, crit = kpss(y, regression="c", nlags="auto")
+    return KPSSResult(statistic=float(stat), critical_10pct=float(crit["10%"]), lags=int(lags))
 
-    cov_lags = int(n ** (2.0 / 9.0))
-    s0 = autocov(0) / n + sum(autocov(i) / (n / 2.0) for i in range(1, cov_lags + 1))
-    s1 = sum(i * autocov(i) / (n / 2.0) for i in range(1, cov_lags + 1))
-    gamma = 1.1447 * ((s1 / s0) ** 2) ** (1.0 / 3.0) if s0 != 0 else 0.0
-    lags = min(int(gamma * n ** (1.0 / 3.0)), n - 1)
-    s2 = (autocov(0) + 2 * sum(autocov(i) * (1.0 - i / (lags + 1.0)) for i in range(1, lags + 1))) / n
-    eta = float(np.sum(np.cumsum(e) ** 2)) / n**2
-    stat = eta / s2 if s2 > 0 else math.inf
-    return KPSSResult(statistic=stat, critical_10pct=KPSS_CRITICAL_10PCT, lags=lags)
+
+def acf(x: np.ndarray, max_lag: int) -> np.ndarray:
+    """Sample autocorrelation at lags ``1 .. max_lag`` (statsmodels' ``acf``, FFT), NaN-free input."""
+    from statsmodels.tsa.stattools import acf as sm_acf
+
+    return np.asarray(sm_acf(np.asarray(x, dtype=np.float64), nlags=int(max_lag), fft=True), dtype=np.float64)[1:]
+
 
 def choose_transform(y_train: np.ndarray) -> tuple[str, str]:
     """Pick the target transform from the training span only. Returns ``(transform, reason)``.
@@ -128,8 +105,11 @@ def choose_transform(y_train: np.ndarray) -> tuple[str, str]:
     y = np.asarray(y_train, dtype=np.float64)
     if np.ptp(y) == 0:
         return "level", "constant training span: level"
-    res = adf_test(y)
-    if abs(res.statistic) >= 1e6:
+    try:
+        res = adf_test(y)
+    except (np.linalg.LinAlgError, ValueError, ZeroDivisionError):  # an exact fit: a singular regression
+        res = ADFResult(statistic=-np.inf, critical_5pct=-2.86, lags=0, n_obs=len(y))
+    if not np.isfinite(res.statistic) or abs(res.statistic) >= 1e6:
         # the regression fits exactly (e.g. a noiseless periodic series): deterministic, so it repeats
         return "level", (f"ADF regression fits the training span exactly (statistic {res.statistic:.3g}): a "
                          f"deterministic, repeating series, so the model sees scaled levels")

@@ -67,9 +67,9 @@ def test_accuracy_tiny(tmp_path, jobs):
                    "--datasets", "stocks-monthly", "--jobs", jobs])
     doc = _load(tmp_path, "accuracy-capped", "accuracy")
     models = {r["model"] for r in doc["table"]}
-    assert models == {"gru", "naive", "seasonal_naive", "linear"}
+    assert models == {"gru", "naive", "seasonal_naive", "linear", "ets", "theta"}
     md = (tmp_path / "accuracy-capped.md").read_text()
-    assert "| stocks-monthly |" in md and "seasonal naive" in md
+    assert "| stocks-monthly |" in md and "seasonal naive" in md and "Theta" in md and "cover 95 %" in md
 
 
 def test_store_tiny(tmp_path):

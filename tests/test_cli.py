@@ -40,7 +40,8 @@ def trained_run(tmp_path_factory) -> Path:
 
 def test_train_writes_metrics_in_the_documented_layout(trained_run):
     metrics = json.loads((trained_run / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"model", "naive", "seasonal_naive", "linear"}
+    assert set(metrics["test"]) == {"model", "naive", "seasonal_naive", "linear", "ets", "theta"}
+    assert {"0.8", "0.95", "msis"} <= set(metrics["intervals"]) and "coverage" in metrics["intervals"]["0.8"]["ets"]
     assert {"mae", "rmse", "mase", "mape", "smape", "directional_accuracy", "r2"} <= set(metrics["test"]["model"])
 
 
@@ -50,7 +51,7 @@ def test_predict_and_export(trained_run, tmp_path):
     proc = run_cli("predict", "--run", str(trained_run), "--data", "seattle-weather", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     pred = pd.read_csv(out)
-    assert {"anchor_time", "target_time", "step", "prediction", "actual"} <= set(pred.columns)
+    assert {"anchor_time", "target_time", "step", "prediction", "actual", "lower_80", "upper_95"} <= set(pred.columns)
     assert pred["actual"].isna().sum() > 0  # the last windows forecast beyond the data
     for fmt, suffix in (("onnx", ".onnx"), ("torchscript", ".pt")):
         proc = run_cli("export", "--run", str(trained_run), "--format", fmt)

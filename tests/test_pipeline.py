@@ -25,7 +25,7 @@ def test_windows_of_each_span_keep_targets_inside_the_span(sine_dataset, tiny_co
 def test_metrics_have_the_documented_shape(sine_dataset, tiny_config):
     run = pipeline.fit(sine_dataset, tiny_config)
     test = run.metrics["test"]
-    assert set(test) == {"model", "naive", "seasonal_naive", "linear"}
+    assert set(test) == {"model", "naive", "seasonal_naive", "linear", "ets", "theta"}
     for row in test.values():
         assert set(row) == {"mae", "rmse", "mape", "smape", "mase", "directional_accuracy", "r2"}
     assert len(run.metrics["per_step"]["model"]["rmse"]) == 3

@@ -167,3 +167,13 @@ def test_noiseless_periodic_series_is_level_with_a_readable_reason() -> None:
     kind, reason = choose_transform(5.0 + np.sin(2 * np.pi * t / 24))
     assert kind == "level"
     assert "fits the training span exactly" in reason
+
+
+def test_stationarity_tests_look_at_a_bounded_recent_part():
+    from rnnlab.stationarity import MAX_TEST_ROWS
+
+    rng = np.random.default_rng(7)
+    recent = rng.standard_normal(MAX_TEST_ROWS)
+    long = np.concatenate([np.cumsum(rng.standard_normal(3 * MAX_TEST_ROWS)), recent])
+    assert kpss_test(long).statistic == kpss_test(recent).statistic
+    assert adf_test(long).statistic == adf_test(recent).statistic

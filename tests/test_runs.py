@@ -36,13 +36,13 @@ def trained(tmp_path_factory):
 
 def test_run_folder_holds_the_documented_files(trained):
     run, folder = trained
-    for name in [*REQUIRED_FILES, "predictions.csv", "evolution.safetensors"]:
+    for name in [*REQUIRED_FILES, "predictions.csv", "evolution.safetensors", "intervals.json"]:
         assert (folder / name).is_file(), name
     cfg = json.loads((folder / "config.json").read_text())
     assert cfg["config"]["seed"] == 0 and cfg["meta"]["data_fingerprint"] == run.dataset.fingerprint()
     assert "torch" in cfg["meta"]["versions"]
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert set(metrics["test"]) == {"model", "naive", "seasonal_naive", "linear"}
+    assert set(metrics["test"]) == {"model", "naive", "seasonal_naive", "linear", "ets", "theta"}
 
 
 def test_load_run_gives_identical_predictions(trained):

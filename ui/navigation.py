@@ -9,6 +9,7 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
         ("pages/data.py", "Data", ":material/table_chart:"),
         ("pages/train.py", "Train", ":material/model_training:"),
         ("pages/predictions.py", "Predictions", ":material/query_stats:"),
+        ("pages/backtest.py", "Backtest", ":material/history:"),
         ("pages/runs.py", "Runs & export", ":material/inventory_2:"),
         ("pages/sweep.py", "Sweep", ":material/tune:"),
     ],

@@ -15,6 +15,7 @@ import pandas as pd
 from rnnlab.baselines import naive_forecast
 from rnnlab.errors import ConfigError
 from rnnlab.preprocessing import Windows
+from rnnlab.stationarity import acf as stationarity_acf
 from rnnlab.tasks.forecast import ForecastRun, predict_original
 
 from ._common import run_parts, times_of, window_inputs_original
@@ -96,7 +97,7 @@ def normal_curve(mu: float, sd: float, lo: float, hi: float, points: int = 200) 
 
 
 def acf(x: np.ndarray, max_lag: int = 40) -> pd.DataFrame:
-    """Sample autocorrelation ``r_k = sum (x_t - m)(x_{t+k} - m) / sum (x_t - m)^2`` for
+    """Sample autocorrelation (statsmodels) ``r_k = sum (x_t - m)(x_{t+k} - m) / sum (x_t - m)^2`` for
     ``k = 1 .. max_lag`` with the white-noise band ``±1.96 / sqrt(n)``: lag, acf, band, outside."""
     v = np.asarray(x, dtype=np.float64)
     v = v[np.isfinite(v)]
@@ -104,9 +105,10 @@ def acf(x: np.ndarray, max_lag: int = 40) -> pd.DataFrame:
     max_lag = int(min(max_lag, n - 1))
     if n < 3 or max_lag < 1:
         return pd.DataFrame(columns=["lag", "acf", "band", "outside"])
-    d = v - v.mean()
-    den = float(d @ d)
-    r = np.array([float(d[:-k] @ d[k:]) / den if den > 0 else 0.0 for k in range(1, max_lag + 1)])
+    if float(np.ptp(v)) == 0:
+        r = np.zeros(max_lag)
+    else:
+        r = stationarity_acf(v, max_lag)
     band = 1.96 / math.sqrt(n)
     return pd.DataFrame({"lag": np.arange(1, max_lag + 1), "acf": r, "band": band, "outside": np.abs(r) > band})
 

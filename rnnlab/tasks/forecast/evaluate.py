@@ -8,25 +8,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnlab.baselines import LinearAR, naive_forecast, seasonal_naive_forecast
+from rnnlab.baselines import LinearAR
 from rnnlab.calendar import future_index
+from rnnlab.intervals import level_keys, level_label, score_intervals
 from rnnlab.metrics import forecast_metrics, per_step_errors, skill_score
 from rnnlab.models import RNNForecaster
 from rnnlab.preprocessing import Windows
+from rnnlab.tasks.forecast.peers import BASELINES, baseline_forecasts, calibrate_span, msis_scale
 from rnnlab.tasks.forecast.prepared import Prepared
 from rnnlab.tasks.forecast.run import ForecastRun, predict_original
 
-BASELINES = ("naive", "seasonal_naive", "linear")
-
-
-def baseline_forecasts(prep: Prepared, linear: LinearAR, windows: Windows) -> dict[str, np.ndarray]:
-    """All baselines for ``windows`` in original units: name -> ``(n, horizon)``."""
-    h = prep.preprocessor.horizon
-    return {
-        "naive": naive_forecast(windows.base, h),
-        "seasonal_naive": seasonal_naive_forecast(prep.y, windows.anchors, h, prep.season),
-        "linear": prep.preprocessor.inverse_targets(linear.predict(windows.X), windows.base),
-    }
+__all__ = ["BASELINES", "baseline_forecasts", "evaluate", "score_span"]
 
 
 def score_span(prep: Prepared, model: RNNForecaster, linear: LinearAR,
@@ -48,8 +40,10 @@ def evaluate(run: ForecastRun) -> ForecastRun:
     """
     prep = run.prepared()
     test_table, forecasts = score_span(prep, run.model, run.linear, "test")
-    val_table, _ = score_span(prep, run.model, run.linear, "val")
+    val_table, val_forecasts = score_span(prep, run.model, run.linear, "val")
+    run.calibration = calibrate_span(prep, val_forecasts)
     w = prep.test
+    scale = run.calibration.scale(prep.y, w.anchors)
     metrics: dict[str, Any] = {
         "test": test_table,
         "val": val_table,
@@ -58,16 +52,21 @@ def evaluate(run: ForecastRun) -> ForecastRun:
         "season": int(prep.season),
         "transform": prep.preprocessor.transform_,
         "transform_reason": prep.preprocessor.transform_reason_,
+        "intervals": score_intervals(run.calibration, w.y_true, forecasts, scale, msis_scale(prep)),
     }
-    for b in BASELINES:
+    metrics["peer_notes"] = list(prep.peer_notes)
+    metrics["peers"] = {name: st.words for name, st in (prep.peers or {}).items()}
+    for b in (b for b in BASELINES if b in test_table):
         metrics[f"skill_vs_{b}"] = skill_score(test_table["model"]["rmse"], test_table[b]["rmse"])
     run.metrics = metrics
-    run.predictions = predictions_frame(prep, w, forecasts)
+    run.predictions = predictions_frame(prep, w, forecasts, run.calibration.bands("model", forecasts["model"], scale))
     return run
 
 
-def predictions_frame(prep: Prepared, w: Windows, forecasts: dict[str, np.ndarray]) -> pd.DataFrame:
-    """Long table: one row per window and step with actual, model and baseline values."""
+def predictions_frame(prep: Prepared, w: Windows, forecasts: dict[str, np.ndarray],
+                      bands: dict[float, tuple[np.ndarray, np.ndarray]] | None = None) -> pd.DataFrame:
+    """Long table: one row per window and step with actual, model and baseline values, and the
+    model's interval bounds ``lower_80``, ``upper_80``, ... when ``bands`` are given."""
     n, h = w.y_true.shape
     idx = prep.index
     target_rows = w.anchors[:, None] + np.arange(1, h + 1)[None, :]
@@ -80,6 +79,9 @@ def predictions_frame(prep: Prepared, w: Windows, forecasts: dict[str, np.ndarra
     })
     for name, f in forecasts.items():
         frame[name] = f.ravel()
+    for level, (lo, hi) in (bands or {}).items():
+        frame[f"lower_{level_label(level)}"] = lo.ravel()
+        frame[f"upper_{level_label(level)}"] = hi.ravel()
     return frame
 
 
@@ -89,6 +91,12 @@ def metrics_table(run: ForecastRun, span: str = "test") -> pd.DataFrame:
     table = pd.DataFrame(run.metrics[span]).T
     naive_rmse = table.loc["naive", "rmse"]
     table["skill_vs_naive"] = [skill_score(r, naive_rmse) for r in table["rmse"]]
+    intervals = run.metrics.get("intervals") if span == "test" else None
+    if isinstance(intervals, dict):  # coverage_80, coverage_95, ... and msis of each row
+        for key in level_keys(intervals):
+            table[f"coverage_{level_label(float(key))}"] = [intervals[key].get(w, {}).get("coverage", math.nan)
+                                                            for w in table.index]
+        table["msis"] = [intervals.get("msis", {}).get(w, math.nan) for w in table.index]
     return table
 
 

@@ -8,7 +8,7 @@ windows of every span. Nothing from the validation or test span reaches a fitted
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,8 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
     linear: LinearAR | None = None  # the linear-AR baseline fitted on the training windows (fit_linear)
     highway_reason: str = ""  # why the automatic highway is on or off ("" when the user chose)
+    peers: dict[str, Any] | None = None  # ETS / Theta states fitted on the training span (peers.stat_peers)
+    peer_notes: list[str] = field(default_factory=list)  # why a peer is missing
 
     @property
     def season(self) -> int:

@@ -11,9 +11,11 @@ import torch
 
 from rnnlab.baselines import LinearAR
 from rnnlab.calendar import future_index
+from rnnlab.intervals import Calibration, level_label
 from rnnlab.models import RNNForecaster
 from rnnlab.preprocessing import Preprocessor, Windows
 from rnnlab.run import Run
+from rnnlab.tasks.forecast.peers import baseline_forecasts, calibrate_span
 from rnnlab.tasks.forecast.prepared import Prepared, prepare
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -64,6 +66,7 @@ class ForecastRun(Run):
     linear: LinearAR  # the linear-AR baseline, fitted on the same training windows
     predictions: pd.DataFrame | None = None  # test-span predictions, long format
     evolution: Evolution | None = None  # test-span states at a few epochs, when recorded during training
+    calibration: Calibration | None = None  # conformal interval half-widths from the validation span
     _prepared: Prepared | None = field(default=None, repr=False)
 
     def prepared(self) -> Prepared:
@@ -75,9 +78,32 @@ class ForecastRun(Run):
     def predict_windows(self, windows: Windows) -> np.ndarray:
         return predict_original(self.model, self.preprocessor, windows)
 
+    def interval_calibration(self) -> Calibration:
+        """The run's interval calibration; computed from the validation span when the run has none
+        (runs saved before intervals existed, or not scored yet)."""
+        if self.calibration is None:
+            prep = self.prepared()
+            w = prep.val
+            val_forecasts = {"model": self.predict_windows(w), **baseline_forecasts(prep, self.linear, w)}
+            self.calibration = calibrate_span(prep, val_forecasts)
+        return self.calibration
+
+    def predict_intervals(self, y: np.ndarray, windows: Windows,
+                          point: np.ndarray | None = None) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+        """The model's bands ``level -> (lower, upper)``, each ``(n, horizon)``, for ``windows`` of the series ``y``."""
+        cal = self.interval_calibration()
+        point = self.predict_windows(windows) if point is None else point
+        return cal.bands("model", point, cal.scale(y, windows.anchors))
+
     def forecast(self) -> pd.DataFrame:
-        """Forecast beyond the end of the data from the last window: time, step, forecast."""
+        """Forecast beyond the end of the data from the last window: time, step, forecast and the
+        conformal bounds ``lower_80``, ``upper_80``, ... of every interval level."""
         prep = self.prepared()
-        pred = self.predict_windows(prep.last_window())[0]
+        w = prep.last_window()
+        pred = self.predict_windows(w)
         times = future_index(prep.index, self.config.horizon)
-        return pd.DataFrame({"time": times, "step": np.arange(1, len(pred) + 1), "forecast": pred})
+        frame = pd.DataFrame({"time": times, "step": np.arange(1, pred.shape[1] + 1), "forecast": pred[0]})
+        for level, (lo, hi) in self.predict_intervals(prep.y, w, pred).items():
+            frame[f"lower_{level_label(level)}"] = lo[0]
+            frame[f"upper_{level_label(level)}"] = hi[0]
+        return frame

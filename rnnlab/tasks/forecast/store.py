@@ -4,6 +4,7 @@
     linear.json            the linear-AR baseline's coefficients
     data.csv.gz            the series the run was trained on, so a run reloads anywhere
     predictions.csv        (optional) test-span predictions of the model and the baselines
+    intervals.json         (optional) conformal interval half-widths per forecaster, level and step
     evolution.safetensors  (optional) test-span anchor states at a few epochs of the training
 """
 
@@ -17,13 +18,14 @@ import pandas as pd
 from rnnlab.baselines import LinearAR
 from rnnlab.data import Dataset
 from rnnlab.errors import ConfigError, RunError
+from rnnlab.intervals import Calibration
 from rnnlab.jsonfiles import read_json, write_json
 from rnnlab.preprocessing import Preprocessor
 from rnnlab.tasks.forecast.evolution import load_evolution, save_evolution
 from rnnlab.tasks.forecast.run import ForecastRun
 
 REQUIRED_FILES = ("scaler.json", "linear.json", "data.csv.gz")
-OPTIONAL_FILES = ("predictions.csv", "evolution.safetensors")
+OPTIONAL_FILES = ("predictions.csv", "evolution.safetensors", "intervals.json")
 
 
 def describe_data(run: ForecastRun) -> dict[str, Any]:
@@ -38,6 +40,8 @@ def write_files(run: ForecastRun, folder: Path) -> None:
     write_json(folder / "linear.json", run.linear.to_dict())
     if run.predictions is not None:
         run.predictions.to_csv(folder / "predictions.csv", index=False)
+    if run.calibration is not None:
+        write_json(folder / "intervals.json", run.calibration.to_dict())
     if run.evolution is not None:
         save_evolution(run.evolution, folder / "evolution.safetensors")
     frame = run.dataset.frame.copy()
@@ -83,5 +87,8 @@ def read_run(folder: Path, doc: dict[str, Any], **common: Any) -> ForecastRun:
     evolution = None
     if (folder / "evolution.safetensors").is_file():  # runs saved before it existed have none
         evolution = load_evolution(folder / "evolution.safetensors", model.state_width, len(frame))
+    calibration = None
+    if (folder / "intervals.json").is_file():  # runs saved before intervals existed have none
+        calibration = Calibration.from_dict(read_json(folder, "intervals.json"))
     return ForecastRun(**common, dataset=dataset, preprocessor=preprocessor, linear=linear,
-                       predictions=predictions, evolution=evolution)
+                       predictions=predictions, evolution=evolution, calibration=calibration)
