@@ -77,7 +77,7 @@ def _draw_charts(snap: Any, target: str, *, kept: bool = False) -> None:
     shown = (snap.best_preview or snap.preview) if kept else snap.preview
     forecast_preview = shown if TASK_VIEW is None else None
     loss, preview = charts.live_training(snap.history, snap.batch_losses, forecast_preview,
-                                         best_epoch=snap.best_epoch or None, y_title=target, height=280)
+                                         best_epoch=snap.best_epoch or None, y_title=target, height=280, task=TASK)
     c1, c2 = st.columns(2)
     with c1:
         st.markdown("**Loss** (train per batch and per epoch, validation per epoch)")

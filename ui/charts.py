@@ -323,8 +323,12 @@ def _esc(field: str) -> str:
 
 
 # ----------------------------------------------------------------------------- training
+LOSS_TITLES = {"forecast": "loss (scaled MSE)", "text": "loss (cross-entropy, nats per token)",
+               "classify": "loss (cross-entropy)"}  # what each task's trainer minimises
+
+
 def loss_curves(history: pd.DataFrame, batches: pd.DataFrame | None = None, *, best_epoch: int | None = None,
-                height: int = 300, log_y: bool = True, spec: bool = False) -> Any:
+                height: int = 300, log_y: bool = True, spec: bool = False, loss_title: str = LOSS_TITLES["forecast"]) -> Any:
     """Per-epoch train/validation loss (lines + points) over thin per-batch losses.
 
     ``history``: ``epoch``, ``train_loss``, ``val_loss``; ``batches``: ``epoch`` (fractional),
@@ -355,13 +359,13 @@ def loss_curves(history: pd.DataFrame, batches: pd.DataFrame | None = None, *, b
                   if (batch is not None if n == "per batch" else n in present))
     best = pd.DataFrame({"epoch": [best_epoch], "label": [f"best epoch {best_epoch}"]}) if best_epoch else None
     return _render(_loss_layout, {"batch": batch, "epochs": ep, "best": best}, spec, names=names, height=height,
-                   log_y=log_y)
+                   log_y=log_y, loss_title=loss_title)
 
 
 def _loss_layout(batch: Any, epochs: Any, best: Any, *, names: tuple[str, ...], height: int,
-                 log_y: bool) -> alt.LayerChart:
+                 log_y: bool, loss_title: str) -> alt.LayerChart:
     """The layout of :func:`loss_curves` (frames: DataFrames, named data or None)."""
-    y = alt.Y("value:Q", title="loss (scaled MSE)", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
+    y = alt.Y("value:Q", title=loss_title, scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
               axis=_log_axis() if log_y else alt.Undefined)
     x = alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1))
     color = alt.Color("series:N", title=None, scale=color_scale(names), sort=list(names), legend=alt.Legend(orient="top"))
@@ -391,7 +395,8 @@ def live_preview(preview: pd.DataFrame, *, y_title: str = "", height: int = 300,
 
 
 def live_training(history: Sequence[dict], batch_losses: Sequence[tuple[float, float]], preview: dict | None, *,
-                  best_epoch: int | None = None, y_title: str = "", height: int = 280) -> tuple[dict, dict]:
+                  best_epoch: int | None = None, y_title: str = "", height: int = 280,
+                  task: str = "forecast") -> tuple[dict, dict]:
     """The Train page's two charts, from a training job's snapshot, as Vega-Lite dicts for
     ``st.vega_lite_chart`` (a few ms: they are redrawn every second while the model trains):
     :func:`loss_curves` and :func:`live_preview`. ``history``: dicts with ``epoch``,
@@ -399,7 +404,8 @@ def live_training(history: Sequence[dict], batch_losses: Sequence[tuple[float, f
     ``time``, ``actual``, ``forecast`` arrays or None."""
     hist = pd.DataFrame(list(history), columns=["epoch", "train_loss", "val_loss"])
     batches = pd.DataFrame(list(batch_losses), columns=["epoch", "loss"])
-    loss = loss_curves(hist, batches, best_epoch=best_epoch or None, height=height, spec=True)
+    loss = loss_curves(hist, batches, best_epoch=best_epoch or None, height=height, spec=True,
+                       loss_title=LOSS_TITLES.get(task, "loss"))
     # the preview changes a few times per epoch, the loss at every redraw: reuse an unchanged one
     key = (y_title, height, *(id(preview[k]) for k in ("time", "actual", "forecast"))) if preview is not None else None
     hit = _PREVIEWS.get(key) if key is not None else None
@@ -494,8 +500,8 @@ def compare_losses(history: pd.DataFrame, *, height: int = 320, log_y: bool = Tr
         .mark_line(strokeWidth=1.8, point=alt.OverlayMarkDef(size=20))
         .encode(
             x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("value:Q", title="loss (scaled MSE)", scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False),
-                    axis=_log_axis() if log_y else alt.Undefined),
+            y=alt.Y("value:Q", title="training loss (scaled MSE; cross-entropy for text and classify runs)",
+                    scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False), axis=_log_axis() if log_y else alt.Undefined),
             color=alt.Color("run:N", title=None, scale=scale, legend=_legend(True)),
             strokeDash=alt.StrokeDash("kind:N", title=None, legend=None,  # the page says: solid validation, dashed train
                                       scale=alt.Scale(domain=["validation", "train"], range=[[1, 0], [5, 3]])),

@@ -88,3 +88,12 @@ def test_live_redraws_build_no_altair_chart(monkeypatch: pytest.MonkeyPatch) -> 
         assert len(loss["datasets"]["batch"]) > 0 and len(preview["datasets"]["wide"]) > 0
     assert sizes[0] < sizes[1] < sizes[2]  # the redraws carry the new epochs
     assert built == []
+
+
+def test_loss_axis_names_what_each_task_minimises() -> None:
+    from ui import charts
+
+    hist = [{"epoch": 1, "train_loss": 2.0, "val_loss": 2.1}]
+    for task, words in (("forecast", "scaled MSE"), ("text", "cross-entropy"), ("classify", "cross-entropy")):
+        loss, _ = charts.live_training(hist, [(0.5, 2.2)], None, task=task)
+        assert words in json.dumps({k: v for k, v in loss.items() if k != "datasets"}), task
