@@ -206,6 +206,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     iv = run.metrics["intervals"]
     print(f"intervals: split conformal from {iv['n_calibration']} validation windows, {iv['method_reason']}; "
           f"cov = share of test targets inside the band, MSIS at 95 % (lower is better)")
+    for key in (k for k in iv if k[:1].isdigit()):
+        need = math.ceil(float(key) / (1 - float(key)) - 1e-9)
+        if iv["n_calibration"] < need:
+            print(f"note: no finite {float(key):.0%} band: {iv['n_calibration']} validation windows are too few "
+                  f"(split conformal needs at least {need}); raise val_frac or lower the level")
     for note in run.metrics.get("peer_notes", []):
         print(f"note: {note}")
     ps = run.metrics["per_step"]
