@@ -49,13 +49,11 @@ def train(args: argparse.Namespace, cfg: Any, out: Path, run_id: str) -> int:
 
     def progress(ev: TrainEvent) -> None:
         if ev.kind == "epoch" and not args.quiet:
-            star = " *" if ev.best_epoch == ev.epoch else ""
             acc = ""
             if ev.val_output is not None:
                 y = prep.labels[prep.indices("val")]
                 acc = f"  val acc {(ev.val_output.argmax(1) == y).mean():.3f}"
-            print(f"epoch {ev.epoch:3d}/{ev.epochs}  train {ev.loss:.4f}  val {ev.val_loss:.4f}{acc}  "
-                  f"{ev.elapsed:5.1f}s{star}", file=err)
+            print(ev.epoch_line(acc), file=err)
 
     run = train_run(prep, callbacks=[progress])
     run.meta["id"] = run_id

@@ -51,9 +51,7 @@ def train_text(cfg: RunConfig, out: Path, run_id: str, quiet: bool) -> int:
 
     def progress(ev: TrainEvent) -> None:
         if ev.kind == "epoch" and not quiet:
-            star = " *" if ev.best_epoch == ev.epoch else ""
-            print(f"epoch {ev.epoch:3d}/{ev.epochs}  train {ev.loss:.4f}  val {ev.val_loss:.4f}  "
-                  f"lr {ev.lr:.2g}  {ev.elapsed:5.1f}s{star}", file=err)
+            print(ev.epoch_line(), file=err)
 
     run = train(prep, callbacks=[progress])
     run.meta["id"] = run_id

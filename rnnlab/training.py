@@ -134,6 +134,13 @@ class TrainEvent:
     # space for forecasting): a live preview needs no second forward pass
     val_output: Any = field(default=None, repr=False)
 
+    def epoch_line(self, extra: str = "") -> str:
+        """The one-line report of an "epoch" event the CLI prints (``*``: the best epoch so far);
+        ``extra`` goes after the losses (e.g. a task's validation accuracy)."""
+        star = " *" if self.best_epoch == self.epoch else ""
+        return (f"epoch {self.epoch:3d}/{self.epochs}  train {self.loss:.4f}  val {self.val_loss:.4f}{extra}  "
+                f"lr {self.lr:.2g}  {self.elapsed:5.1f}s{star}")
+
     @property
     def progress(self) -> float:
         """Fraction of the configured work done, in [0, 1]."""

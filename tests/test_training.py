@@ -133,3 +133,12 @@ def test_a_learning_rate_of_one_on_seattle_weather_is_flagged_and_the_default_is
     good = pipeline.fit(ds, RunConfig(target="temp_max", epochs=15))
     assert "lr=1" in bad.unstable and any("unstable" in w for w in bad.meta["warnings"])
     assert good.unstable == ""
+
+
+def test_epoch_line_marks_the_best_epoch_and_carries_a_tasks_extra() -> None:
+    from rnnlab.training import TrainEvent
+
+    ev = TrainEvent("epoch", epoch=3, epochs=10, loss=0.5, val_loss=0.25, best_epoch=3, lr=1e-3, elapsed=2.0)
+    line = ev.epoch_line("  val acc 0.900")
+    assert line.startswith("epoch   3/10  train 0.5000  val 0.2500  val acc 0.900") and line.endswith(" *")
+    assert not TrainEvent("epoch", epoch=4, epochs=10, best_epoch=3).epoch_line().endswith("*")
