@@ -58,12 +58,20 @@ JS_COUNT_DRAWN = """() => [...document.querySelectorAll('.vega-embed')]
 
 
 # ----------------------------------------------------------------------------- helpers
+JS_SCRIPT_STATE = "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state')"
+
+
 def wait_idle(page: Any, timeout: float = PAGE_TIMEOUT) -> None:
     """Wait until the app's script run has finished (no run in progress or requested)."""
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=stApp]')?.getAttribute('data-test-script-state') === 'notRunning'",
-        timeout=timeout,
-    )
+    page.wait_for_function(f"() => ({JS_SCRIPT_STATE})() === 'notRunning'", timeout=timeout)
+
+
+def wait_rerun(page: Any, timeout: float = PAGE_TIMEOUT) -> None:
+    """After an action that asks for a rerun: give the rerun a moment to start (on a loaded machine
+    the state can still read 'notRunning' just after the click), then wait until it has finished."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(f"() => ({JS_SCRIPT_STATE})() !== 'notRunning'", timeout=1500)
+    wait_idle(page, timeout)
 
 
 def wait_charts(page: Any, minimum: int = 1, timeout: float = PAGE_TIMEOUT) -> int:
@@ -93,7 +101,7 @@ def assert_no_errors(page: Any, where: str) -> None:
 def go(page: Any, title: str) -> None:
     """Click ``title`` in the sidebar navigation and wait for that page's finished run."""
     link = page.get_by_test_id("stSidebarNavLink").filter(has=page.get_by_text(title, exact=True))
-    link.click()
+    link.click(timeout=PAGE_TIMEOUT)
     page.get_by_role("heading", name=title, exact=True, level=1).wait_for(timeout=PAGE_TIMEOUT)
     page.wait_for_url(re.compile(rf"/{re.escape(slug(title))}(\?.*)?$"), timeout=PAGE_TIMEOUT)  # ?cid=<client id>
     wait_idle(page)
@@ -114,10 +122,18 @@ def wait_single_value(page: Any, label: str, value: str | None) -> None:
 
 
 def set_number(page: Any, label: str, value: str) -> None:
-    box = page.get_by_label(label, exact=True)
-    box.fill(value)
-    box.press("Enter")
-    wait_idle(page)
+    """Type ``value`` into the number input ``label`` and wait for the rerun it causes. The field
+    may still be drawing (first use of a page on a loaded machine): wait for it, and fill the
+    newest one (a rerun that swaps widgets shows the old one beside it for a moment; a locator
+    resolved again on each retry never holds on to a detached element)."""
+    box = page.get_by_label(label, exact=True).last
+    try:
+        box.wait_for(state="visible", timeout=PAGE_TIMEOUT)
+    except PlaywrightTimeoutError as exc:
+        raise AssertionError(f"no number input {label!r}; page says:\n{page_text(page)}") from exc
+    box.fill(value, timeout=PAGE_TIMEOUT)
+    box.press("Enter", timeout=PAGE_TIMEOUT)
+    wait_rerun(page)
 
 
 def visit_tabs(page: Any, where: str) -> int:
@@ -183,10 +199,10 @@ def test_data_train_and_inspect_in_a_real_browser(streamlit_server: dict[str, An
     for label, value in TINY.items():
         set_number(page, label, value)
     for label, value in TINY.items():
-        assert page.get_by_label(label, exact=True).input_value() == value, label
+        wait_single_value(page, label, value)
     gru = page.get_by_role("radiogroup", name="Cell").get_by_role("radio", name="GRU", exact=True)
     gru.click()
-    wait_idle(page)
+    wait_rerun(page)
     assert gru.get_attribute("aria-checked") == "true"
     page.get_by_role("button", name=re.compile(r"Train$")).click()
     page.mouse.move(1, 999)
@@ -199,7 +215,7 @@ def test_data_train_and_inspect_in_a_real_browser(streamlit_server: dict[str, An
 
     # then what a new user does: Reset to defaults, press Train, watch the default LSTM train live
     page.get_by_role("button", name="Reset to defaults").click()
-    wait_idle(page)
+    wait_rerun(page)
     for label, value in DEFAULTS.items():  # Reset draws new widgets: wait until only they are left
         wait_single_value(page, label, value)
     wait_idle(page)
@@ -282,11 +298,12 @@ def test_reset_to_defaults_survives_a_quick_edit(streamlit_server: dict[str, Any
     set_number(page, "Horizon (steps predicted)", "3")
     set_number(page, "Hidden size", "24")
     page.get_by_role("button", name="Reset to defaults").click()
-    boxes = page.get_by_label("Hidden size", exact=True)  # edit at once, while the reset's rerun draws
-    box = boxes.nth(boxes.count() - 1)  # (for a moment the old field is still shown beside the new one)
-    box.fill("40")
-    box.press("Enter")
-    wait_idle(page)
+    # edit at once, while the reset's rerun draws (for a moment the old field is still shown beside
+    # the new one; `.last` is resolved again on each retry, so a field that goes away is not waited on)
+    box = page.get_by_label("Hidden size", exact=True).last
+    box.fill("40", timeout=PAGE_TIMEOUT)
+    box.press("Enter", timeout=PAGE_TIMEOUT)
+    wait_rerun(page)
     page.wait_for_timeout(1500)
     wait_idle(page)
     wait_single_value(page, "Hidden size", None)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import CHROMIUM
-from tests.e2e.test_browser import PAGE_TIMEOUT, TRAIN_TIMEOUT, assert_no_errors, go, set_number, wait_idle
+from tests.e2e.test_browser import PAGE_TIMEOUT, TRAIN_TIMEOUT, assert_no_errors, go, set_number, wait_idle, wait_rerun
 from tests.e2e.test_layout import JS_TRUNCATED, in_view, shot
 
 pytestmark = [
@@ -34,7 +34,7 @@ def test_task_trains_live_and_every_page_draws(streamlit_server: dict[str, Any],
         page.get_by_role("heading", name="Data", exact=True, level=1).wait_for(timeout=PAGE_TIMEOUT)
         wait_idle(page)
         page.get_by_text(TASKS[task], exact=True).first.click()
-        wait_idle(page)
+        wait_rerun(page)
         assert_no_errors(page, f"{task}, Data")
         assert page.evaluate(JS_TRUNCATED) == [], f"{width} px, {task} Data: cut-off labels"
         shot(page, f"{task}-data-{width}")
