@@ -21,7 +21,7 @@ from ui.common import (
     warm_up_training,
     window_summary,
 )
-from ui.settings_widgets import setting_input
+from ui.settings_widgets import setting_input, start_from_widgets
 from ui.views import view
 
 TASK = state.get_task()
@@ -187,21 +187,6 @@ def _saved_note(job: Any, run: Any) -> None:
                    "this tab is closed and is listed on **Runs & export**.")
 
 
-def start_from_widgets(container: Any, base: RunConfig) -> None:
-    """"Start from run": a saved run of this task (its folder), and which layers stay fixed."""
-    from ui import runstore
-
-    folders = {str(e.path): e.label for e in runstore.entries() if e.task == base.task and str(e.path) not in ("", ".")}
-    current = st.session_state.get(P + "init_from")
-    if current and current not in folders:
-        folders[current] = current  # a folder chosen earlier (e.g. on the CLI) stays selectable
-    container.selectbox("Start from run", [None, *folders], key=P + "init_from",
-                        format_func=lambda f: "a fresh model" if f is None else folders.get(f, f),
-                        help="Fine-tune a saved run's weights (same cell, hidden size, layers and input columns)"
-                             + ("" if folders else "; runs appear here once they are in the run store"))
-    setting_input("freeze", P + "freeze", container, disabled=st.session_state.get(P + "init_from") is None)
-
-
 def forecast_settings(ds: Any, base: RunConfig) -> tuple[RunConfig, bool]:
     """The forecasting settings: model, windows and training columns, the advanced expander, and
     the same check the job runs (windows per span); returns the settings and whether the check passed."""
@@ -264,7 +249,7 @@ def forecast_settings(ds: Any, base: RunConfig) -> tuple[RunConfig, bool]:
         conv_off = not st.session_state[P + "conv_layers"]
         for name in ("conv_channels", "conv_kernel", "conv_dilation"):
             setting_input(name, P + name, r2, disabled=conv_off)
-        start_from_widgets(r3, base)
+        start_from_widgets(P, r3, base)
 
     cfg = base.replace(target=target, features=feats, **{f: st.session_state[P + f] for f in FIELDS})
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from rnnlab.settings import SettingSpec, spec
+from rnnlab.settings import RunConfig, SettingSpec, spec
 
 # display details that are only about the widget (format strings); everything else comes from the spec
 _FORMATS = {"lr": "%.5f", "weight_decay": "%.4f"}
@@ -62,3 +62,26 @@ def setting_input(name: str, key: str, container: Any = st, *, label: str | None
     if s.optional:
         common["placeholder"] = placeholder or "auto"
     return container.number_input(label, lo, hi, step=step, **common)
+
+
+# what a saved run must share with this one to start it, per task
+_FITS = {"forecast": "same cell, hidden size, layers and number of input columns",
+         "text": "same level, cell, hidden size, layers and embedding size; tokens are matched by name, a new "
+                 "token starts fresh",
+         "classify": "same kind of sequences, cell, hidden size, layers and pooling; classes are matched by name"}
+
+
+def start_from_widgets(prefix: str, container: Any, base: RunConfig) -> None:
+    """"Start from run": a saved run of this task (its folder), and which layers stay fixed. Widget
+    keys: ``prefix + "init_from"`` and ``prefix + "freeze"``."""
+    from ui import runstore
+
+    folders = {str(e.path): e.label for e in runstore.entries() if e.task == base.task and str(e.path) not in ("", ".")}
+    current = st.session_state.get(prefix + "init_from")
+    if current and current not in folders:
+        folders[current] = current  # a folder chosen earlier (e.g. on the CLI) stays selectable
+    container.selectbox("Start from run", [None, *folders], key=prefix + "init_from",
+                        format_func=lambda f: "a fresh model" if f is None else folders.get(f, f),
+                        help="Fine-tune a saved run's weights (" + _FITS.get(base.task, _FITS["forecast"]) + ")"
+                             + ("" if folders else "; runs appear here once they are in the run store"))
+    setting_input("freeze", prefix + "freeze", container, disabled=st.session_state.get(prefix + "init_from") is None)

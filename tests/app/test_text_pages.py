@@ -112,3 +112,22 @@ def test_runs_page_renders_a_text_run(text_run) -> None:
     at = _page(_app(run=text_run), "runs")
     assert any(text_run.id in str(d.value.to_dict()) or "shakespeare-tiny" in str(d.value.to_dict())
                for d in at.dataframe) or any("shakespeare-tiny" in m.value for m in at.markdown)
+
+
+def test_train_page_starts_a_text_model_from_a_saved_run(small_corpus, text_run) -> None:
+    """Transfer learning on the text task: the saved text run is offered under "Start from run",
+    and choosing it goes into the settings the job will use."""
+    from rnnlab.settings import RunConfig
+    from rnnlab.store import default_store
+
+    entry = default_store().save(text_run)
+    cfg = RunConfig.defaults("text", dataset=small_corpus.name, **TINY_TEXT)
+    at = _page(_app(corpus=small_corpus, config=cfg), "train")
+    box = next(s for s in at.selectbox if s.label == "Start from run")
+    assert box.options[0] == "a fresh model" and len(box.options) == 2, box.options
+    assert "shakespeare-tiny" in box.options[1], box.options  # the label of the saved text run
+    box.set_value(str(entry.path)).run()
+    no_exception(at)
+    assert at.session_state["rnnlab.config"]["text"].init_from == str(entry.path)
+    freeze = next(s for s in at.selectbox if s.label == "Frozen layers")
+    assert not freeze.disabled

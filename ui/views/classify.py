@@ -14,7 +14,7 @@ from rnnlab.settings import RunConfig, specs_for
 from ui import charts_sequences as cs
 from ui import state
 from ui.common import fmt, guard
-from ui.settings_widgets import setting_input
+from ui.settings_widgets import setting_input, start_from_widgets
 
 K = "classify."  # widget keys of these views
 SOURCES = ["Built-in", "Upload CSV"]
@@ -154,6 +154,8 @@ def train_settings(prefix: str, config: RunConfig, dataset: Any) -> tuple[RunCon
             setting_input(name, prefix + name, a1)
         for name in ("weight_decay", "grad_clip", "nonlinearity"):
             setting_input(name, prefix + name, a2)
+    with st.expander("Start from a saved run (transfer learning)"):
+        start_from_widgets(prefix, st.container(), config)
     cfg = config
     ok = False
     with guard("checking the settings"):

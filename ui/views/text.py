@@ -11,7 +11,7 @@ import streamlit as st
 from rnnlab.settings import RunConfig, specs_for
 from ui import charts_text, state
 from ui.common import fmt, guard
-from ui.settings_widgets import setting_input
+from ui.settings_widgets import setting_input, start_from_widgets
 
 K_SOURCE, K_BUILTIN, K_UPLOAD = "text.source", "text.builtin", "text.upload"
 SOURCES = ["Built-in", "Upload .txt"]
@@ -176,6 +176,8 @@ def train_settings(prefix: str, config: RunConfig, dataset: Any) -> tuple[RunCon
         setting_input("nonlinearity", prefix + "nonlinearity", a3)
         setting_input("bidirectional", prefix + "bidirectional", a3, disabled=True,
                       help="A language model reads left to right")
+    with st.expander("Start from a saved run (transfer learning)"):
+        start_from_widgets(prefix, st.container(), config)
     values = {f: st.session_state[prefix + f] for f in FIELDS if prefix + f in st.session_state}
     cfg = None
     with guard("checking the settings"):
