@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 CORRECT_COLORS = alt.Scale(domain=["right", "wrong"], range=["#10b981", "#e4572e"])
+MAX_WRITTEN_CLASSES = 15  # a confusion matrix writes its counts in up to this many classes
 
 
 def _empty(message: str, height: int) -> alt.Chart:
@@ -63,18 +64,24 @@ def padding_view(frame: pd.DataFrame, *, height: int = 220) -> alt.LayerChart | 
 
 
 def confusion_chart(matrix: Sequence[Sequence[int]], classes: Sequence[str], *, height: int = 300) -> alt.LayerChart:
-    """Counts: true class (rows) x predicted class (columns), with the counts written in."""
+    """Counts: true class (rows) x predicted class (columns), with the counts written in (smaller
+    with more classes; beyond :data:`MAX_WRITTEN_CLASSES` the tooltip alone tells them). The colour
+    legend sits below, so the cells get the column's whole width."""
     m = np.asarray(matrix)
+    n = len(classes)
     frame = pd.DataFrame([{"true": classes[i], "predicted": classes[j], "count": int(m[i, j]),
-                           "share": m[i, j] / max(1, m[i].sum())} for i in range(len(classes))
-                          for j in range(len(classes))])
+                           "share": m[i, j] / max(1, m[i].sum())} for i in range(n) for j in range(n)])
     base = alt.Chart(frame).encode(x=alt.X("predicted:N", sort=list(classes), axis=alt.Axis(labelAngle=0)),
                                    y=alt.Y("true:N", sort=list(classes)))
-    rect = base.mark_rect().encode(color=alt.Color("share:Q", title="share of the row", scale=alt.Scale(
+    legend = alt.Legend(orient="bottom", direction="horizontal", gradientLength=160, titleOrient="left")
+    rect = base.mark_rect().encode(color=alt.Color("share:Q", title="share of the row", legend=legend, scale=alt.Scale(
         scheme="greens", domain=[0, 1])), tooltip=["true:N", "predicted:N", "count:Q",
                                                    alt.Tooltip("share:Q", format=".0%")])
-    text = base.mark_text().encode(text="count:Q", color=alt.condition("datum.share > 0.5", alt.value("white"),
-                                                                       alt.value("#111827")))
+    if n > MAX_WRITTEN_CLASSES:
+        return alt.layer(rect).properties(height=height, width="container")
+    size = 12 if n <= 4 else 11 if n <= 6 else 9
+    text = base.mark_text(fontSize=size).encode(text="count:Q", color=alt.condition(
+        "datum.share > 0.5", alt.value("white"), alt.value("#111827")))
     return alt.layer(rect, text).properties(height=height, width="container")
 
 

@@ -59,11 +59,16 @@ def baseline_bars(metrics: dict[str, Any]) -> alt.Chart:
     names = {"model": "model", "unigram": "unigram", "ngram": f"{metrics.get('ngram_order', '')}-gram"}
     rows = [{"who": names.get(w, w), key: r.get(key), "is_model": w == "model"} for w, r in test.items() if key in r]
     df = pd.DataFrame(rows)
-    return alt.Chart(df).mark_bar().encode(
+    base = alt.Chart(df).encode(
         x=alt.X(f"{key}:Q", title=key.replace("_", " ") + " (lower is better)"),
-        y=alt.Y("who:N", sort=None, title=None),
-        color=alt.Color("is_model:N", legend=None, scale=alt.Scale(domain=[True, False], range=["#e45756", "#9ecae9"])),
-        tooltip=["who", alt.Tooltip(f"{key}:Q", format=".3f")]).properties(height=110)
+        y=alt.Y("who:N", sort=None, title=None, axis=alt.Axis(labelLimit=120)),
+        tooltip=["who", alt.Tooltip(f"{key}:Q", format=".3f")])
+    bars = base.mark_bar().encode(color=alt.Color("is_model:N", legend=None, scale=alt.Scale(
+        domain=[True, False], range=["#e45756", "#9ecae9"])))
+    values = base.mark_text(align="left", dx=4, fontSize=11, color="#374151").encode(
+        text=alt.Text(f"{key}:Q", format=".3f"))
+    # a fixed height per bar: every name stays written, however many baselines there are
+    return alt.layer(bars, values).properties(height=alt.Step(26), width="container")
 
 
 def pca_path(frame: pd.DataFrame, ratio: Any) -> alt.LayerChart:

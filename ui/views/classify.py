@@ -180,11 +180,9 @@ def live_preview(preview: dict[str, Any] | None) -> None:
         history.clear()  # a new training job
     history[int(preview["epoch"])] = float(preview["accuracy"])
     st.markdown(f"**Validation accuracy {preview['accuracy']:.1%}** · epoch {preview['epoch']}")
-    c1, c2 = st.columns(2)
-    with c1:
-        st.altair_chart(cs.accuracy_curve(history), width="stretch")
-    with c2:
-        st.altair_chart(cs.confusion_chart(preview["confusion"], preview["classes"], height=240), width="stretch")
+    # one above the other: beside the loss curves the preview has half the page, too narrow for both
+    st.altair_chart(cs.accuracy_curve(history, height=150), width="stretch")
+    st.altair_chart(cs.confusion_chart(preview["confusion"], preview["classes"], height=220), width="stretch")
 
 
 def metrics_frame(run: Any) -> pd.DataFrame:
