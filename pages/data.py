@@ -21,6 +21,7 @@ from ui.common import (
     ensure_entry_script,
     fetch_yahoo,
     fmt_duration,
+    fmt_time,
     guard,
     load_builtin,
     load_csv_bytes,
@@ -164,10 +165,13 @@ stamp = "%Y-%m-%d" if daily else "%Y-%m-%d %H:%M"
 m = st.columns(3)
 m[0].metric("Rows", f"{len(ds.frame):,}")
 m[1].metric("Columns", len(ds.columns))
-m[2].metric("Frequency", ds.freq or "irregular",
-            help="pandas offset alias inferred from the timestamps (D daily, h hourly, MS month start, …); "
+m[2].metric("Frequency", "steps" if ds.steps else ds.freq or "irregular",
+            help="No time column: the rows are numbered steps in file order" if ds.steps else
+                 "pandas offset alias inferred from the timestamps (D daily, h hourly, MS month start, …); "
                  "trading-day series have no fixed frequency")
-if len(idx):  # dates in a caption: metric-sized timestamps do not fit narrow columns
+if len(idx) and ds.steps:
+    st.caption(f"Steps **0** to **{len(idx) - 1:,}** in file order (no time column: no calendar, no season)")
+elif len(idx):  # dates in a caption: metric-sized timestamps do not fit narrow columns
     st.caption(f"From **{idx[0]:{stamp}}** to **{idx[-1]:{stamp}}** ({fmt_duration(idx[-1] - idx[0])})")
 if ds.changes:
     st.warning("**What the loader changed**\n\n" + "\n".join(f"- {w}" for w in ds.changes))
@@ -194,7 +198,7 @@ if selected is None:
     st.stop()
 
 # ----------------------------------------------------------------------------- chart + windows
-st.markdown(f"#### `{target}` over time")
+st.markdown(f"#### `{target}` {'step by step' if ds.steps else 'over time'}")
 chart_slot = st.empty()
 series = selected.frame[target].rename("value").reset_index()
 chart_slot.altair_chart(charts.series_with_spans(series, None, y_title=value_title(ds.name, target)), width="stretch")
@@ -224,7 +228,8 @@ if summary is not None:
     cols = st.columns(3)
     for col, span in zip(cols, summary["spans"]):
         col.metric(f"{span['span'].capitalize()} windows", f"{span['windows']:,}")
-        col.caption(f"{span['rows']:,} rows · {span['start']:%Y-%m-%d} → {span['end']:%Y-%m-%d}")
+        col.caption(f"{span['rows']:,} rows · {fmt_time(span['start'], ds.steps, stamp='%Y-%m-%d')} → "
+                    f"{fmt_time(span['end'], ds.steps, stamp='%Y-%m-%d')}")
     requested = summary["requested_transform"]
     how = "automatic choice" if requested == "auto" else "set on the Train page"
     st.info(f"**Target transform: {transform_words(summary['transform'])}** ({how}).  \n{summary['reason']}")

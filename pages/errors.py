@@ -17,7 +17,7 @@ import streamlit as st
 from rnnlab.data.builtin import value_title
 from ui import charts_internals as ci
 from ui.analysis_cache import cached
-from ui.common import ensure_entry_script, fmt, guard, need_run
+from ui.common import ensure_entry_script, fmt, fmt_time, guard, need_run
 from ui.views import view
 from ui.widgets import run_selector
 
@@ -154,9 +154,9 @@ def _keep_valid(key: str, options: dict) -> None:
 def _window_options(run: Any, n: int) -> dict[int, str]:
     prep = run.prepared()
     worst = _worst(run, n)
-    opts = {LAST: f"last window (ends {prep.index[-1]:%Y-%m-%d %H:%M}, forecast beyond the data)"}
+    opts = {LAST: f"last window (ends {fmt_time(prep.index[-1], stamp='%Y-%m-%d %H:%M')}, forecast beyond the data)"}
     for _, r in worst.table.iterrows():
-        opts[int(r["window"])] = f"worst #{int(r['rank'])} (ends {pd.Timestamp(r['anchor_time']):%Y-%m-%d %H:%M})"
+        opts[int(r["window"])] = f"worst #{int(r['rank'])} (ends {fmt_time(r['anchor_time'], stamp='%Y-%m-%d %H:%M')})"
     return opts
 
 

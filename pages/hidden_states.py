@@ -19,7 +19,7 @@ from ui import charts
 from ui import charts_architecture as cha
 from ui import charts_internals as ci
 from ui.analysis_cache import cached, peek
-from ui.common import ensure_entry_script, fmt, guard, need_run
+from ui.common import ensure_entry_script, fmt, fmt_time, guard, need_run
 from ui.views import view
 from ui.widgets import run_selector
 
@@ -106,7 +106,7 @@ def _window_detail(run: Any, sa: A.StateAnalysis, window: int) -> None:
     r = row.iloc[0]
     span = sa.span
     detail = A.window_detail(run, [window], span)
-    st.markdown(f"**Window ending {pd.Timestamp(r['time']):%Y-%m-%d %H:%M}** · value {fmt(r['value'])} · "
+    st.markdown(f"**Window ending {fmt_time(r['time'], stamp='%Y-%m-%d %H:%M')}** · value {fmt(r['value'])} · "
                 f"forecast (step 1) {fmt(r['prediction'])} · actual {fmt(r['actual'])} · error {fmt(r['error'])}")
     data = detail.rename(columns={"kind": "series"})[["time", "series", "value"]]
     st.altair_chart(charts.lines(data, order=["input", "actual", "forecast"], dashed=["forecast"],
@@ -176,7 +176,7 @@ def gates_tab(run: Any) -> None:
     n = len(rows)
     pos = st.slider("Test window", 0, max(0, n - 1), n - 1, key=rkey(run, "gate_window"),
                     help="Position among the traced test windows (the last one is the most recent)") if n > 1 else 0
-    st.caption(f"Window ending {times[pos]:%Y-%m-%d %H:%M}")
+    st.caption(f"Window ending {fmt_time(times[pos], stamp='%Y-%m-%d %H:%M')}")
     frame = A.gate_window_frame(trace, pos, layer - 1)
     quantities = list(dict.fromkeys(frame["quantity"]))
     for i in range(0, len(quantities), 3):
@@ -271,7 +271,7 @@ def architecture_tab(run: Any) -> None:
             (cmp, corr) = cached(run, ("att_vs_sal", window, step), lambda: A.attention_vs_saliency(run, window, step))
             verdict = ("they agree" if corr >= 0.5 else "they partly agree" if corr >= 0.2 else "they disagree") \
                 if corr == corr else "one of them is flat"
-            st.caption(f"Window ending {anchor:%Y-%m-%d %H:%M}: attention vs gradient saliency (correlation "
+            st.caption(f"Window ending {fmt_time(anchor, stamp='%Y-%m-%d %H:%M')}: attention vs gradient saliency (correlation "
                        f"{fmt(corr, 2)}: {verdict}). Attention says where the head reads; saliency, where a change "
                        "of the input would move the forecast.")
             st.altair_chart(cha.attention_vs_saliency(cmp), width="stretch")
@@ -287,7 +287,7 @@ def architecture_tab(run: Any) -> None:
             st.altair_chart(cha.conv_filters_heatmap(cached(run, ("conv_filters",), lambda: A.conv_filters(run)), layer),
                             width="stretch")
         with c2:
-            st.caption(f"Activations over the window ending {anchor:%Y-%m-%d %H:%M}")
+            st.caption(f"Activations over the window ending {fmt_time(anchor, stamp='%Y-%m-%d %H:%M')}")
             acts = cached(run, ("conv_acts", window), lambda: A.conv_activations(run, window))
             st.altair_chart(cha.conv_activations_heatmap(acts, layer), width="stretch")
     if run.config.highway:
@@ -299,7 +299,7 @@ def architecture_tab(run: Any) -> None:
                        f"overall {share['highway_share'].mean():.0%}); the rest is the recurrent network's")
             st.altair_chart(cha.highway_share_chart(share), width="stretch")
         with c2:
-            st.caption(f"The window ending {anchor:%Y-%m-%d %H:%M}: the forecast, and what each part alone gives")
+            st.caption(f"The window ending {fmt_time(anchor, stamp='%Y-%m-%d %H:%M')}: the forecast, and what each part alone gives")
             title = value_title(run.dataset.name, run.config.target)
             st.altair_chart(cha.highway_window_chart(A.highway_forecasts(run, window), y_title=title), width="stretch")
 

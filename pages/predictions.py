@@ -10,7 +10,7 @@ import streamlit as st
 from rnnlab.data.builtin import value_title
 from ui import charts
 from ui.charts_bands import band_columns, with_bands
-from ui.common import ensure_entry_script, guard, need_run, transform_words
+from ui.common import ensure_entry_script, fmt_time, guard, need_run, transform_words
 from ui.views import view
 from ui.widgets import run_selector
 
@@ -142,7 +142,7 @@ if fc is not None:
                                           f"{'n/a' if c is None or c != c else f'{c:.1%}'})" for lab, c in cov.items()))
     st.altair_chart(fchart, width="stretch")
     last = series.index[-1]
-    when = f"{last:%Y-%m-%d}" if last == last.normalize() else f"{last:%Y-%m-%d %H:%M}"
+    when = fmt_time(last, run.dataset.steps or None)
     st.caption(f"The next {h} step{'s' if h != 1 else ''} after {when}, from the last "
                f"{cfg.seq_len} observed steps. No actual values exist here to check against.")
     with st.expander("Forecast values"):

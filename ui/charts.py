@@ -22,6 +22,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from ui.charts_steps import stepify, stepify_spec
+
 # Downsampling keeps charts light; the Vega-Lite row limit must never break a page.
 alt.data_transformers.disable_max_rows()
 
@@ -154,7 +156,7 @@ def _render(layout: Callable[..., alt.TopLevelMixin], frames: dict[str, pd.DataF
         _TEMPLATES[key] = template
     out = copy.deepcopy(template)
     out["datasets"] = {k: v.reset_index(drop=True) for k, v in present.items()}
-    return out
+    return stepify_spec(out)  # a series without a time column: its steps, never the placeholder clock
 
 
 def _empty_layout(text: Any, *, height: int) -> alt.Chart:
@@ -230,7 +232,7 @@ def series_with_spans(series: pd.DataFrame, spans: pd.DataFrame | None = None, *
         )
         layers.append(rects)
     layers.append(line)
-    return alt.layer(*layers).properties(height=height, width="container")
+    return stepify(alt.layer(*layers).properties(height=height, width="container"))
 
 
 # ----------------------------------------------------------------------------- multi-series lines
@@ -238,12 +240,14 @@ def lines(data: pd.DataFrame, *, x: str = "time", x_type: str = "T", y_title: st
           order: Sequence[str] | None = None, dashed: Sequence[str] = (), max_points: int = MAX_POINTS,
           zoom: bool = True, labels: dict[str, str] | None = None, x_title: str | None = None,
           log_y: bool = False, points: bool = False, integer_x: bool = False,
-          legend_below: bool = False, spec: bool = False) -> Any:
+          legend_below: bool = False, spec: bool = False, steps: bool = True) -> Any:
     """Several named series on one chart: long ``data`` with ``x``, ``series``, ``value``.
 
     ``order`` fixes the legend order (and which series exist); ``dashed`` series are drawn
     dashed (forecasts, baselines). Hovering shows every series' value at that x.
-    ``spec``: return the Vega-Lite dict (cheap; for charts redrawn while training).
+    ``spec``: return the Vega-Lite dict (cheap; for charts redrawn while training). ``steps``: show
+    a series without a time column by its step numbers (:mod:`ui.charts_steps`); a caller that
+    layers this chart with others passes False and converts the whole.
     """
     if data is not None and len(data):
         data = data.dropna(subset=["value"])
@@ -266,11 +270,12 @@ def lines(data: pd.DataFrame, *, x: str = "time", x_type: str = "T", y_title: st
     # tooltip: one row per x with every series as a column
     wide = data.groupby([x, "series"])["value"].first().unstack("series").reset_index()
     wide.columns = [str(c) for c in wide.columns]
-    return _render(_lines_layout, {"data": data, "wide": wide}, spec, x=x, x_type=x_type, x_title=x_title,
-                   y_title=y_title, height=height, label_order=label_order, colors=tuple(_colors(names)),
-                   dashed=tuple(lbl in dashed_labels for lbl in label_order),
-                   tips=tuple(lbl for lbl in label_order if lbl in wide.columns), zoom=zoom, log_y=log_y,
-                   points=points, integer_x=integer_x, legend_below=legend_below)
+    chart = _render(_lines_layout, {"data": data, "wide": wide}, spec, x=x, x_type=x_type, x_title=x_title,
+                    y_title=y_title, height=height, label_order=label_order, colors=tuple(_colors(names)),
+                    dashed=tuple(lbl in dashed_labels for lbl in label_order),
+                    tips=tuple(lbl for lbl in label_order if lbl in wide.columns), zoom=zoom, log_y=log_y,
+                    points=points, integer_x=integer_x, legend_below=legend_below)
+    return chart if spec or not steps else stepify(chart)
 
 
 def _lines_layout(data: Any, wide: Any, *, x: str, x_type: str, x_title: str | None, y_title: str, height: int,
@@ -461,9 +466,9 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, *, y_title: st
         parts.append(fc.assign(series="forecast"))
     data = pd.concat(parts, ignore_index=True)
     chart = lines(data, order=["actual", "forecast"], dashed=["forecast"], y_title=y_title, height=height,
-                  points=False, labels={"forecast": "forecast beyond the data"})
+                  points=False, labels={"forecast": "forecast beyond the data"}, steps=False)
     if forecast is None or not len(forecast):
-        return chart
+        return stepify(chart)
     band = pd.DataFrame({"start": [history["time"].iloc[-1]], "end": [forecast["time"].iloc[-1]],
                          "label": ["beyond the data"]})
     shade = alt.Chart(band).mark_rect(color="#e4572e", opacity=0.06).encode(x="start:T", x2="end:T",
@@ -474,7 +479,7 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, *, y_title: st
         .encode(x="time:T", y="forecast:Q",
                 tooltip=[alt.Tooltip("time:T"), alt.Tooltip("step:Q"), alt.Tooltip("forecast:Q", format=",.4g")])
     )
-    return alt.layer(shade, chart, points).properties(height=height, width="container")
+    return stepify(alt.layer(shade, chart, points).properties(height=height, width="container"))
 
 
 # ----------------------------------------------------------------------------- comparisons

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from ui.charts import SERIES_COLORS, lines
+from ui.charts_steps import stepify
 
 
 def _empty(message: str, height: int) -> alt.Chart:
@@ -18,13 +19,13 @@ def attention_heatmap(frame: pd.DataFrame, *, height: int = 320) -> alt.Chart:
     if frame is None or len(frame) == 0:
         return _empty("no attention weights", height)
     lags = sorted(frame["lag"].unique(), reverse=True)
-    return alt.Chart(frame).mark_rect().encode(
+    return stepify(alt.Chart(frame).mark_rect().encode(
         x=alt.X("lag:O", title="steps before the anchor (0 = last input step)", sort=lags,
                 axis=alt.Axis(labelAngle=0, labelOverlap="parity")),
         y=alt.Y("time:O", title="window (anchor)", axis=alt.Axis(labels=False, ticks=False)),
         color=alt.Color("weight:Q", title="attention", scale=alt.Scale(scheme="orangered")),
         tooltip=[alt.Tooltip("time:T", title="anchor"), "lag:O", alt.Tooltip("weight:Q", format=".3f")],
-    ).properties(height=height, width="container")
+    ).properties(height=height, width="container"))
 
 
 def attention_vs_saliency(frame: pd.DataFrame, *, height: int = 260) -> alt.LayerChart | alt.Chart:

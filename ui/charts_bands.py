@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
+from ui.charts_steps import stepify
+
 BAND_OPACITY = {0: 0.28, 1: 0.14, 2: 0.08}  # innermost band darkest
 BAND_COLOR = "#4c78a8"
 
@@ -34,7 +36,7 @@ def with_bands(chart: alt.TopLevelMixin, frame: pd.DataFrame, *, x: str = "time"
             x=alt.X("time:T", title=None), y="lower:Q", y2="upper:Q",
             tooltip=[alt.Tooltip("band:N", title="band"), alt.Tooltip("time:T"),
                      alt.Tooltip("lower:Q", format=",.4g"), alt.Tooltip("upper:Q", format=",.4g")]))
-    return alt.layer(*layers, chart).properties(height=height, width="container")
+    return stepify(alt.layer(*layers, chart).properties(height=height, width="container"))
 
 
 def origins_chart(series: pd.DataFrame, origins: pd.DataFrame, *, y_title: str = "", height: int = 300) -> alt.LayerChart:
@@ -43,7 +45,7 @@ def origins_chart(series: pd.DataFrame, origins: pd.DataFrame, *, y_title: str =
         x=alt.X("time:T", title=None), y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)))
     rules = alt.Chart(origins).mark_rule(color="#e4572e", strokeDash=[4, 3]).encode(
         x="time:T", tooltip=[alt.Tooltip("origin:Q"), alt.Tooltip("time:T")])
-    return alt.layer(line, rules).properties(height=height, width="container")
+    return stepify(alt.layer(line, rules).properties(height=height, width="container"))
 
 
 def error_by_origin_chart(table: pd.DataFrame, *, metric: str = "RMSE", height: int = 300) -> alt.Chart:

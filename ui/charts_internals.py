@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ui.charts import EXTRA_COLORS, SERIES_COLORS, SPAN_COLORS, TIME_LABELS, downsample, lines, to_long
+from ui.charts_steps import stepify
 
 # Linked views share one selection parameter across concatenated charts; Altair 6 merges the
 # copies (what we want) and warns about it on every render.
@@ -156,7 +157,7 @@ def trajectory(frame: pd.DataFrame, color_by: str = "time", *, x: str = "PC1", y
         stroke=alt.condition(pick, alt.value("black"), alt.value(None)),
         strokeWidth=alt.condition(pick, alt.value(2), alt.value(0)),
     ).add_params(pick))
-    return alt.layer(*layers).properties(height=height, width="container")
+    return stepify(alt.layer(*layers).properties(height=height, width="container"))
 
 
 def _axis_titles(evr: Sequence[float] | None) -> dict[str, str]:
@@ -186,7 +187,7 @@ def trajectory_3d(frame: pd.DataFrame, color_by: str = "time", *, evr: Sequence[
             opacity=alt.condition(brush, alt.value(0.9), alt.value(0.35)), tooltip=tips).add_params(brush)
         return alt.layer(line, pts).properties(width=size, height=size)
 
-    return alt.hconcat(view("PC1"), view("PC3")).resolve_scale(color="shared")
+    return stepify(alt.hconcat(view("PC1"), view("PC3")).resolve_scale(color="shared"))
 
 
 def evolution(frame: pd.DataFrame, epoch: int, *, evr: Sequence[float] | None = None, final_epoch: int = -1,
@@ -206,7 +207,7 @@ def evolution(frame: pd.DataFrame, epoch: int, *, evr: Sequence[float] | None = 
     pts = alt.Chart(now).mark_circle(size=34, opacity=0.9).encode(
         color=color, tooltip=[alt.Tooltip("time:T", title="anchor", format="%Y-%m-%d %H:%M"),
                               alt.Tooltip("value:Q", format=",.4g"), alt.Tooltip("epoch:Q")], **enc)
-    return alt.layer(ghost, path, pts).properties(height=height, width="container")
+    return stepify(alt.layer(ghost, path, pts).properties(height=height, width="container"))
 
 
 # ----------------------------------------------------------------------------- units
@@ -249,7 +250,7 @@ def unit_heatmap(long: pd.DataFrame, *, value_title: str = "activation",
     if pickable:
         pick = alt.selection_point(name=UNIT_PICK, fields=["unit"], on="click", empty=False)
         chart = chart.add_params(pick).encode(opacity=alt.condition(pick, alt.value(1.0), alt.value(0.85)))
-    return chart.properties(height=px * len(order) + 100, width="container")  # + legend and time axis
+    return stepify(chart.properties(height=px * len(order) + 100, width="container"))  # + legend and time axis
 
 
 def unit_vs_input(frame: pd.DataFrame, unit_label: str, y_title: str, *, height: int = 170) -> alt.VConcatChart | alt.Chart:
@@ -268,7 +269,7 @@ def unit_vs_input(frame: pd.DataFrame, unit_label: str, y_title: str, *, height:
         x=alt.X("time:T", title=None, axis=alt.Axis(labelExpr=TIME_LABELS)), y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
         tooltip=[alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"), alt.Tooltip("value:Q", format=",.4g")],
     ).properties(height=height, width="container")
-    return alt.vconcat(top, bottom).resolve_scale(x="shared")
+    return stepify(alt.vconcat(top, bottom).resolve_scale(x="shared"))
 
 
 # ----------------------------------------------------------------------------- gates
@@ -362,7 +363,7 @@ def errors_over_time(frame: pd.DataFrame, *, height: int = 280, y_title: str = "
     chart = lines(data, order=["model", "naive"], dashed=["naive"], y_title=y_title, height=height,
                   labels={"model": "model error", "naive": "naive error"})
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#111827", strokeWidth=0.8).encode(y="y:Q")
-    return alt.layer(zero, chart).properties(height=height, width="container")
+    return stepify(alt.layer(zero, chart).properties(height=height, width="container"))
 
 
 def error_histogram(hist: pd.DataFrame, curve: pd.DataFrame, *, height: int = 280, x_title: str = "error") -> alt.LayerChart | alt.Chart:
@@ -489,7 +490,7 @@ def worst_series(series: pd.DataFrame, *, y_title: str = "", picked: int | None 
                  alt.Tooltip("value:Q", format=",.4g")],
     ).add_params(_window_click())
     anchor = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(color="#9ca3af", strokeDash=[2, 2]).encode(x="x:Q")
-    return alt.layer(anchor, right).properties(height=height, width="container")
+    return stepify(alt.layer(anchor, right).properties(height=height, width="container"))
 
 
 def saliency_chart(sal: pd.DataFrame, seq_len: int, *, height: int = 320, window: pd.DataFrame | None = None) -> alt.LayerChart | alt.Chart:
@@ -539,7 +540,7 @@ def what_if_series(inputs: pd.DataFrame, forecast: pd.DataFrame, *, y_title: str
     colors = {"input (original)": "#9ca3af", "input (edited)": "#3b82f6", "actual": SERIES_COLORS["actual"],
               "forecast (original)": "#f4a582", "forecast (edited)": SERIES_COLORS["model"]}
     order = [o for o in order if o in set(data["series"])]
-    return alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=1.8).encode(
+    return stepify(alt.Chart(data).mark_line(point=alt.OverlayMarkDef(size=18), strokeWidth=1.8).encode(
         x=alt.X("time:T", title=None, axis=alt.Axis(labelExpr=TIME_LABELS)),
         y=alt.Y("value:Q", title=y_title or None, scale=alt.Scale(zero=False)),
         color=alt.Color("series:N", title=None, scale=alt.Scale(domain=order, range=[colors[o] for o in order]),
@@ -547,7 +548,7 @@ def what_if_series(inputs: pd.DataFrame, forecast: pd.DataFrame, *, y_title: str
         strokeDash=alt.StrokeDash("series:N", legend=None, scale=alt.Scale(
             domain=order, range=[[5, 3] if o.startswith("forecast") else [1, 0] for o in order])),
         tooltip=["series:N", alt.Tooltip("time:T", format="%Y-%m-%d %H:%M"), alt.Tooltip("value:Q", format=",.4g")],
-    ).properties(height=height, width="container")
+    ).properties(height=height, width="container"))
 
 
 def what_if_trajectory(background: pd.DataFrame, traj: pd.DataFrame, *, evr: Sequence[float] | None = None,
@@ -570,7 +571,7 @@ def what_if_trajectory(background: pd.DataFrame, traj: pd.DataFrame, *, evr: Seq
     end = traj[traj["lag"] == 0]
     layers.append(alt.Chart(end).mark_circle(size=140).encode(color=alt.Color("version:N", scale=scale, legend=None),
                                                               tooltip=["version:N"], **enc))
-    return alt.layer(*layers).properties(height=height, width="container")
+    return stepify(alt.layer(*layers).properties(height=height, width="container"))
 
 
 def recursive_chart(per_step: pd.DataFrame, *, metric: str = "mae", height: int = 280) -> alt.LayerChart | alt.Chart:

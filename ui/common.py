@@ -211,6 +211,25 @@ def fmt_duration(delta: Any) -> str:
     return f"{seconds / 60:.0f} minutes"
 
 
+def fmt_time(t: Any, steps: bool | None = None, *, stamp: str | None = None) -> str:
+    """A time as the pages write it: ``step 1,234`` for a series without a time column (``steps``;
+    None: when ``t`` lies on its placeholder clock), else the date, with the time of day unless it
+    is midnight (or as ``stamp`` says)."""
+    import pandas as pd
+
+    from rnnlab.data.dataset import clock_steps
+
+    ts = pd.Timestamp(t)
+    number = clock_steps(pd.Series([ts])) if steps is not False else None
+    if steps and number is None:
+        number = clock_steps(pd.Series([ts, ts + pd.Timedelta(seconds=1)]))
+    if number is not None and not pd.isna(number[0]):
+        return f"step {int(number[0]):,}"
+    if stamp:
+        return f"{ts:{stamp}}"
+    return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"
+
+
 def transform_words(transform: str) -> str:
     return {
         "level": "level (scaled values)",

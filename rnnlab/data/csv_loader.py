@@ -311,11 +311,11 @@ def _dataset_from_text(text: str, *, name: str, origin: str, time_col: str | Non
             f"columns: {', '.join(names)}"
         )
 
-    # the index: parsed times, or consecutive days when no time column was found
+    # the index: parsed times, or numbered steps (on a placeholder clock, shown as steps) without a time column
     if times is None:
         index = pd.date_range(STEP_CLOCK_START, periods=int(keep.sum()), freq="s", unit="ns")
-        notes.append("no time column found: rows are numbered steps in file order, with no calendar and no season "
-                     "(charts show step k as k seconds after 1970-01-01, a placeholder clock, not dates)")
+        notes.append(f"no time column found: rows are numbered steps 0 to {len(index) - 1:,} in file order, with no "
+                     "calendar and no season")
         frame = pd.DataFrame(columns, index=index)
     else:
         frame = pd.DataFrame(columns, index=pd.DatetimeIndex(times))

@@ -22,6 +22,24 @@ MAX_REORDER_SHARE = 0.2  # sorting by time that moves more rows than this sugges
 
 
 _TARGET_NAMES = ("adj_close", "close", "price", "value", "temp")
+_MAX_CLOCK_STEPS = 10_000_000  # a clock further past its start than this is not the placeholder (115 days)
+
+
+def clock_steps(values: pd.Series | pd.DatetimeIndex | Sequence[pd.Timestamp]) -> np.ndarray | None:
+    """The step numbers of times on the placeholder clock of a series without a time column (NaN
+    where a time is missing), or None when they are real times: not naive datetimes, outside the
+    clock's range, not whole seconds, or (more than one) whole days only, as real dates in early
+    1970 are. Used where a time is shown, so that steps are written as steps, never as 1970 dates."""
+    column = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if not pd.api.types.is_datetime64_dtype(column):  # tz-aware times are real times
+        return None
+    secs = ((column - pd.Timestamp(STEP_CLOCK_START)) / pd.Timedelta(seconds=1)).to_numpy(dtype="float64")
+    valid = secs[~np.isnan(secs)]
+    if not len(valid) or valid.min() < 0 or valid.max() >= _MAX_CLOCK_STEPS or not np.all(valid == np.round(valid)):
+        return None
+    if len(valid) > 1 and np.all(valid % 86_400 == 0):
+        return None
+    return secs
 
 
 # notes that say how a value was read, not that anything was changed: shown as information

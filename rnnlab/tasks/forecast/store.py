@@ -32,7 +32,7 @@ def describe_data(run: ForecastRun) -> dict[str, Any]:
     ds = run.dataset
     return {"kind": "series", "name": ds.name, "target": ds.target, "columns": ds.columns, "freq": ds.freq,
             "description": ds.description, "source": ds.source, "licence": ds.licence, "rows": len(ds.frame),
-            "start": str(ds.frame.index[0]), "end": str(ds.frame.index[-1])}
+            "start": str(ds.frame.index[0]), "end": str(ds.frame.index[-1]), "steps": ds.steps}
 
 
 def write_files(run: ForecastRun, folder: Path) -> None:
@@ -76,6 +76,7 @@ def read_run(folder: Path, doc: dict[str, Any], **common: Any) -> ForecastRun:
         raise RunError(f"data.csv.gz has columns {list(frame.columns)}, the scaler expects {preprocessor.columns}")
     dataset = Dataset(name=str(ds_doc.get("name", "run data")), frame=frame, target=preprocessor.target,
                       freq=ds_doc.get("freq") if isinstance(ds_doc.get("freq"), str) else None,
+                      steps=ds_doc.get("steps") is True,
                       description=str(ds_doc.get("description", "")), source=str(ds_doc.get("source", "")),
                       licence=str(ds_doc.get("licence", "")))
     predictions = None
