@@ -139,3 +139,24 @@ def test_run_labels_come_from_the_run_not_from_slicing_strings(sine_dataset, tin
     assert run.label.endswith("· my baseline")
     run.meta["created"] = "not a time"
     assert run.created is None and run.time_words == run.id[:6]
+
+
+def test_auto_transform_is_checked_on_the_validation_span() -> None:
+    """A training span that looks stationary (a clean cycle) while the series then drifts out of its
+    range: the tests alone pick levels, which a model cannot follow there; the validation check of
+    the linear AR switches to differences and says why. A series that stays stationary keeps levels."""
+    from tests.conftest import make_dataset
+
+    t = np.arange(600)
+    cycle = 3 * np.sin(2 * np.pi * t / 12) + 0.05 * np.random.default_rng(0).standard_normal(600)
+    drift = np.where(t < 420, 0.0, 0.4 * (t - 420))  # training span: rows 0..419 (70 %)
+    prep = pipeline.prepare(make_dataset(10 + cycle + drift, "cycle then drift"), RunConfig())
+    assert prep.preprocessor.transform_ == "diff"
+    reason = prep.preprocessor.transform_reason_
+    assert "on the validation span a linear AR on first differences errs" in reason, reason
+    assert prep.preprocessor.to_dict()["transform"] == "auto"  # still the automatic choice
+    steady = pipeline.prepare(make_dataset(10 + cycle, "cycle"), RunConfig())
+    assert steady.preprocessor.transform_ == "level"
+    assert "validation span" not in steady.preprocessor.transform_reason_
+    chosen = pipeline.prepare(make_dataset(10 + cycle + drift, "cycle then drift"), RunConfig(transform="level"))
+    assert chosen.preprocessor.transform_ == "level"  # the user's choice is never overruled

@@ -145,6 +145,8 @@ def prepare(dataset: Dataset, config: RunConfig, preprocessor: Preprocessor | No
     if preprocessor is None:
         pre = Preprocessor(target=target, features=features, transform=transform, scaling=cfg.scaling,
                            seq_len=seq_len, horizon=horizon).fit(ds.frame, split.train_end)
+        if transform == "auto":
+            pre = check_transform(pre, ds.frame, split)
     else:
         pre = preprocessor
         if pre.columns != [target, *features] or pre.seq_len != seq_len or pre.horizon != horizon:
@@ -215,6 +217,60 @@ def source_transform(init_from: str) -> str:
     if kind not in ("level", "diff", "log_return"):
         raise ConfigError(f"init_from={init_from!r} is not a forecasting run with a fitted transform")
     return str(kind)
+
+
+AUTO_TRANSFORM_MARGIN = 0.5  # the other transform must halve the linear AR's validation RMSE to overrule the tests
+
+
+def _linear_rmse(pre: Preprocessor, frame: pd.DataFrame, split: Split, anchors: np.ndarray | None = None
+                 ) -> tuple[float, np.ndarray]:
+    """The linear AR's validation RMSE (original units, every step) under ``pre``'s transform,
+    fitted on the training windows; on ``anchors`` (validation windows) when given. Returns the
+    RMSE and the validation anchors used."""
+    n = len(frame)
+    inputs = pre.transform_inputs(frame)
+    train = pre.windows(frame, pre.valid_anchors(n, 0, split.train_end), inputs)
+    val_a = pre.valid_anchors(n, split.train_end, split.val_end) if anchors is None else anchors
+    val = pre.windows(frame, val_a, inputs)
+    if not len(train) or not len(val):
+        return float("nan"), val_a
+    pred = pre.inverse_targets(LinearAR().fit(train.X, train.Y).predict(val.X), val.base)
+    return float(np.sqrt(np.nanmean((pred - val.y_true) ** 2))), val_a
+
+
+def check_transform(pre: Preprocessor, frame: pd.DataFrame, split: Split) -> Preprocessor:
+    """The automatic transform, checked on the validation span. The stationarity tests see the
+    training span alone; a short one (ten days of an hourly temperature) can look stationary while
+    the series drifts out of its range later, and a level model cannot follow it there. So the
+    linear AR (the one the baselines and the automatic highway use) is fitted under levels and
+    under first differences on the training windows and scored on the same validation windows;
+    when the other transform errs less than AUTO_TRANSFORM_MARGIN of the tests' choice, it is used
+    and the reason says so. Log returns (positive, trending prices) are left as the tests chose."""
+    if pre.transform_ not in ("level", "diff"):
+        return pre
+    other = Preprocessor(target=pre.target, features=pre.features, transform="diff" if pre.transform_ == "level"
+                         else "level", scaling=pre.scaling, seq_len=pre.seq_len, horizon=pre.horizon)
+    try:
+        other.fit(frame, split.train_end)
+    except (ConfigError, ValueError):  # the other transform does not apply here: keep the tests' choice
+        return pre
+    n = len(frame)
+    common = np.intersect1d(pre.valid_anchors(n, split.train_end, split.val_end),
+                            other.valid_anchors(n, split.train_end, split.val_end))
+    if len(common) < 2:
+        return pre
+    chosen_rmse, _ = _linear_rmse(pre, frame, split, common)
+    other_rmse, _ = _linear_rmse(other, frame, split, common)
+    if not (np.isfinite(chosen_rmse) and np.isfinite(other_rmse)) or other_rmse >= AUTO_TRANSFORM_MARGIN * chosen_rmse:
+        return pre
+    names = {"level": "levels", "diff": "first differences"}
+    other.transform = "auto"
+    other.transform_reason_ = (
+        f"{pre.transform_reason_}; but on the validation span a linear AR on {names[other.transform_]} errs "
+        f"{chosen_rmse / other_rmse:.1f}x less than on {names[pre.transform_]} (RMSE {other_rmse:.4g} vs "
+        f"{chosen_rmse:.4g}): the training span is too short to show how the series moves later, so the model "
+        f"sees {names[other.transform_]}")
+    return other
 
 
 AUTO_HIGHWAY_GAIN = 0.05  # the linear AR must beat persistence on the validation span by this share
