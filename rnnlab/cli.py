@@ -262,6 +262,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for level, (lo, hi) in run.predict_intervals(y, w, pred).items():  # conformal bounds of the run's calibration
         frame[f"lower_{level_label(level)}"] = lo.ravel()
         frame[f"upper_{level_label(level)}"] = hi.ravel()
+    if ds.steps:  # no time column: row numbers (in file order), not the placeholder clock the windows use
+        frame = frame.rename(columns={"anchor_time": "anchor_row", "target_time": "target_row"})
+        frame["anchor_row"] = np.repeat(w.anchors, h)
+        frame["target_row"] = rows.ravel()
     try:
         from rnnlab.jsonfiles import replace_file
 

@@ -59,6 +59,26 @@ def test_predict_and_export(trained_run, tmp_path):
         assert (trained_run / f"model{suffix}").stat().st_size > 1000
 
 
+def test_predict_on_a_csv_without_time_column_writes_row_numbers(tmp_path, capsys):
+    """No time column: the prediction file names rows in file order, not the placeholder clock."""
+    import numpy as np
+
+    data = tmp_path / "steps.csv"
+    pd.DataFrame({"load": 50 + 10 * np.sin(np.arange(200) / 7)}).to_csv(data, index=False)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--hidden", "8", "--layers", "1", "--epochs", "1", "--seq-len", "10",
+                 "--horizon", "2", "--out", str(out), "--quiet"]) == 0
+    pred_file = tmp_path / "pred.csv"
+    assert main(["predict", "--run", str(out), "--data", str(data), "--out", str(pred_file)]) == 0
+    capsys.readouterr()
+    pred = pd.read_csv(pred_file)
+    assert {"anchor_row", "target_row"} <= set(pred.columns) and "anchor_time" not in pred.columns
+    assert pred["anchor_row"].iloc[0] >= 9  # the first full window of 10 rows ends at row 9 (10 with differences)
+    assert (pred["target_row"] - pred["anchor_row"] == pred["step"]).all()
+    assert pred["target_row"].max() == 201  # the last window forecasts 2 rows beyond the 200
+    assert "1970-01-01" not in pred_file.read_text()
+
+
 @pytest.mark.parametrize("args,needle", [
     (["train", "--data", "no/such/file.csv", "--out", "OUT"], "no/such/file.csv"),
     (["train", "--data", "seattle-weather", "--target", "nope", "--out", "OUT"], "nope"),

@@ -39,7 +39,7 @@ def test_charts_of_steps_have_a_step_axis_and_no_dates() -> None:
                           "end": [STEPS[199], STEPS[-1]], "rows": [200, 100]})
     spec = charts.vega_lite_dict(charts.series_with_spans(_series(STEPS), spans))
     dumped = json.dumps(spec)
-    assert "1970" not in dumped
+    assert "1970-01-01" not in dumped
     xs = [layer["encoding"]["x"] for layer in spec["layer"]]
     assert all(x["type"] == "quantitative" for x in xs) and xs[-1]["title"] == "step"
     values = next(v for v in spec["datasets"].values() if "value" in v[0])
@@ -50,7 +50,7 @@ def test_charts_of_steps_have_a_step_axis_and_no_dates() -> None:
     assert live["layer"][0]["encoding"]["x"]["type"] == "quantitative"
     assert all(not pd.api.types.is_datetime64_dtype(d["time"]) for d in live["datasets"].values() if "time" in d)
     errors = pd.DataFrame({"target_time": STEPS[:40], "error": np.ones(40), "naive_error": np.ones(40)})
-    assert "1970" not in json.dumps(charts.vega_lite_dict(charts_internals.errors_over_time(errors)))
+    assert "1970-01-01" not in json.dumps(charts.vega_lite_dict(charts_internals.errors_over_time(errors)))
 
 
 def test_charts_of_real_times_are_left_alone() -> None:
@@ -68,8 +68,8 @@ def test_data_page_of_a_csv_without_time_column_speaks_of_steps() -> None:
     no_exception(at)
     assert not at.error, texts(at.error)
     shown = texts(at.caption) + texts(at.markdown) + texts(at.warning) + texts(at.info)
-    assert not [t for t in shown if "1970" in t], [t for t in shown if "1970" in t]
+    assert not [t for t in shown if "1970-01-01" in t], [t for t in shown if "1970-01-01" in t]
     assert any("Steps **0** to **399**" in t for t in shown), shown
     assert next(m for m in at.metric if m.label == "Frequency").value == "steps"
     specs = [e.proto.spec for e in at.get("vega_lite_chart")]
-    assert specs and not [s for s in specs if "1970" in s]
+    assert specs and not [s for s in specs if "1970-01-01" in s]
