@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench import accuracy, darts_peer, live, malloc, memory, predict, speed, store, threads
+from bench import accuracy, darts_peer, live, malloc, memory, predict, speed, statsforecast_peer, store, threads
 
 pytestmark = pytest.mark.slow  # each runs a benchmark end to end, in seconds
 
@@ -59,6 +59,12 @@ def test_darts_unavailable_is_reported(tmp_path):
     darts_peer.main(["--out", str(tmp_path), "--darts-python", str(tmp_path / "no-such-python")])
     doc = _load(tmp_path, "darts_peer")
     assert doc["available"] is False and doc["reason"]
+
+
+def test_statsforecast_unavailable_is_reported(tmp_path):
+    statsforecast_peer.main(["--out", str(tmp_path), "--sf-python", str(tmp_path / "no-such-python")])
+    doc = _load(tmp_path, "statsforecast_peer")
+    assert doc["available"] is False and "not found" in doc["reason"]
 
 
 @pytest.mark.parametrize("jobs", ["1"])
