@@ -38,14 +38,17 @@ origins = c1.number_input("Origins", 1, 20, 5, key=K + "origins")
 if K + "refit" not in st.session_state:
     st.session_state[K + "refit"] = cfg.backtest_refit
 refit = setting_input("backtest_refit", K + "refit", c2)
-job = st.session_state.get(K + "job")
+job = state.get_backtest_job()
 
 
 def _start() -> None:
     from rnnlab.backtest import BacktestJob
+    from ui import reattach
 
     with guard("starting the backtest"):
-        st.session_state[K + "job"] = BacktestJob(ds, cfg.replace(backtest_refit=refit), int(origins), refit).start()
+        job = BacktestJob(ds, cfg.replace(backtest_refit=refit), int(origins), refit).start()
+        state.set_backtest_job(job)
+        reattach.remember_backtest(job)  # a reload of this tab finds it again
 
 
 running = job is not None and job.running
@@ -59,7 +62,7 @@ def _table(done: list[Any]) -> pd.DataFrame:
 
 @st.fragment(run_every=LIVE_REFRESH)
 def _live() -> None:
-    job = st.session_state.get(K + "job")
+    job = state.get_backtest_job()
     if job is None:
         st.info("Press **Start backtest**. Each origin trains a model, so it takes the time of that many runs.")
         return

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from rnnlab.data import Dataset
-from rnnlab.errors import ConfigError
+from rnnlab.errors import ConfigError, TrainingError
 from rnnlab.pipeline import prepare, train
 from rnnlab.settings import RunConfig
 from rnnlab.tasks.forecast.evaluate import evaluate
@@ -138,7 +138,13 @@ def backtest(ds: Dataset, config: RunConfig, origins: int = 5, refit: str | None
                               linear=prep.fit_linear(), _prepared=prep)
             evaluate(run)
         else:
-            run = train(prep, stop_event=stop_event, init_state=state if refit == "finetune" else None)
+            try:
+                run = train(prep, stop_event=stop_event, init_state=state if refit == "finetune" else None)
+            except TrainingError:
+                if stop_event is not None and stop_event.is_set():  # Stop before this origin's first epoch ended
+                    result.stopped = True
+                    break
+                raise
         model, preprocessor = run.model, run.preprocessor
         state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         test = run.metrics["test"]
@@ -187,6 +193,15 @@ class BacktestJob:
     @property
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def status(self) -> str:
+        """``running``, ``failed``, ``stopped`` or ``done`` (the words the training job uses)."""
+        if self.running:
+            return "running"
+        if self.error:
+            return "failed"
+        return "stopped" if self.result is not None and self.result.stopped else "done"
 
     def stop(self) -> None:
         self._stop.set()

@@ -45,10 +45,11 @@ class ClientWork:
     runs: dict[str, Any]  # the session's runs dict itself (run id -> Run)
     job: Any = None  # rnnlab.jobs.TrainingJob
     sweep: Any = None  # rnnlab.sweep.job.SweepJob
+    backtest: Any = None  # rnnlab.backtest.BacktestJob
     seen: float = field(default_factory=time.time)
 
     def busy(self) -> bool:
-        return any(j is not None and j.status == "running" for j in (self.job, self.sweep))
+        return any(j is not None and j.status == "running" for j in (self.job, self.sweep, self.backtest))
 
 
 @st.cache_resource(show_spinner=False)
@@ -101,6 +102,11 @@ def sync() -> ClientWork:
             work.sweep = sweep
         elif work.sweep is not None and sweep is not work.sweep:
             state.set_sweep_job(work.sweep)
+        backtest = state.get_backtest_job()
+        if work.backtest is None and backtest is not None:
+            work.backtest = backtest
+        elif work.backtest is not None and backtest is not work.backtest:
+            state.set_backtest_job(work.backtest)
         work.seen = now
     return work
 
@@ -116,6 +122,12 @@ def remember_sweep(job: Any) -> None:
     with _LOCK:
         work = _registry().setdefault(client_id(), ClientWork(runs=state.get_runs()))
         work.sweep = job
+
+
+def remember_backtest(job: Any) -> None:
+    with _LOCK:
+        work = _registry().setdefault(client_id(), ClientWork(runs=state.get_runs()))
+        work.backtest = job
 
 
 def running_jobs() -> list[Any]:
@@ -136,6 +148,6 @@ if (!window.__rnnlabLeaveGuard) {
 
 def leave_warning() -> None:
     """While this tab's job runs: ask before the tab is closed (see the module docstring)."""
-    job, sweep = state.get_job(), state.get_sweep_job()
-    if any(j is not None and j.status == "running" for j in (job, sweep)):
+    jobs = (state.get_job(), state.get_sweep_job(), state.get_backtest_job())
+    if any(j is not None and j.status == "running" for j in jobs):
         st.html(_LEAVE_GUARD, unsafe_allow_javascript=True)

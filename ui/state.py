@@ -27,6 +27,7 @@ _JOB_COLLECTED = "rnnlab.job_collected"  # True once the job's run was added to 
 _EXPORTS = "rnnlab.exports"  # (run_id, fmt) -> bytes of prepared downloads
 _SEEN_UPLOADS = "rnnlab.seen_uploads"  # file ids of uploads already processed (no re-import on rerun)
 _SWEEP = "rnnlab.sweep_job"  # rnnlab.sweep.job.SweepJob of this session (or None)
+_BACKTEST = "rnnlab.backtest_job"  # the session's rolling-origin backtest
 
 
 def _get(key: str, default: Any) -> Any:
@@ -90,6 +91,15 @@ def set_job(job: Any | None, collected: bool = False) -> None:
 
 
 # ---- sweep job
+def get_backtest_job() -> Any | None:
+    """The session's backtest (:class:`rnnlab.backtest.BacktestJob`), running or finished."""
+    return st.session_state.get(_BACKTEST)
+
+
+def set_backtest_job(job: Any | None) -> None:
+    st.session_state[_BACKTEST] = job
+
+
 def get_sweep_job() -> Any | None:
     return st.session_state.get(_SWEEP)
 

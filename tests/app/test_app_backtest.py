@@ -21,6 +21,39 @@ def test_backtest_page_runs_a_backtest_in_the_background() -> None:
     assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 2
 
 
+def test_a_reload_finds_the_running_backtest_again() -> None:
+    """Like training: a reload of the tab (a new session with the same client id) shows the
+    backtest it started, still running, with its progress and Stop; another browser does not."""
+    from streamlit.testing.v1 import AppTest
+
+    from rnnlab.settings import RunConfig
+    from tests.app.apptools import DASHBOARD, RUN_TIMEOUT
+    from ui.state import _BACKTEST, _CONFIG
+
+    at = open_app("backtest")
+    at.session_state[_CONFIG] = {"forecast": RunConfig(epochs=10_000, patience=10_000, hidden_size=8, num_layers=1)}
+    at.number_input(key="backtest.origins").set_value(2)
+    at.button(key="backtest.start").click().run()
+    job = at.session_state[_BACKTEST]
+    try:
+        assert job.status == "running"
+        cid = at.query_params["cid"]
+        cid = cid[0] if isinstance(cid, list) else cid
+        reloaded = AppTest.from_file(DASHBOARD, default_timeout=RUN_TIMEOUT)
+        reloaded.query_params["cid"] = cid
+        reloaded.run()
+        reloaded.switch_page("pages/backtest.py").run()
+        no_exception(reloaded)
+        assert reloaded.session_state[_BACKTEST] is job
+        assert reloaded.get("progress") and reloaded.button(key="backtest.stop")
+        stranger = open_app("backtest")
+        assert stranger.session_state[_BACKTEST] is None if _BACKTEST in stranger.session_state else True
+    finally:
+        job.stop()
+        job.wait(60)
+    assert job.status == "stopped", job.error
+
+
 def test_predictions_page_shows_bands_with_their_coverage(app_with_run) -> None:
     at = app_with_run("predictions")
     no_exception(at)
