@@ -195,9 +195,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     run = train(prep, callbacks=[progress])
     run.meta["id"] = run_id
-    print(f"{run.train_info['message']} ({run.train_info['seconds']:.1f}s)", file=err)
-    for w in run.meta.get("warnings", [])[len(prep.warnings):]:
-        print(f"warning: {w}", file=err)
+    print("\n".join(run.ending_lines(len(prep.warnings))), file=err)  # how it ended; warnings training added
     print(f"test span: {run.metrics['n_test_windows']} windows x {c.horizon} steps, original units "
           f"(seasonal naive uses season {run.metrics['season']})")
     print(format_metrics_table(run.metrics))

@@ -57,9 +57,7 @@ def train(args: argparse.Namespace, cfg: Any, out: Path, run_id: str) -> int:
 
     run = train_run(prep, callbacks=[progress])
     run.meta["id"] = run_id
-    print(f"{run.train_info['message']} ({run.train_info['seconds']:.1f}s)", file=err)
-    for w in run.meta.get("warnings", [])[len(prep.warnings):]:  # what training added (e.g. init_from)
-        print(f"warning: {w}", file=err)
+    print("\n".join(run.ending_lines(len(prep.warnings))), file=err)  # how it ended; warnings training added
     print(f"test: {run.metrics['n_test_sequences']} sequences")
     print(format_table(run.metrics))
     print(run.metrics["verdict"][:1].upper() + run.metrics["verdict"][1:] + ".")

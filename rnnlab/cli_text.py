@@ -55,9 +55,7 @@ def train_text(cfg: RunConfig, out: Path, run_id: str, quiet: bool) -> int:
 
     run = train(prep, callbacks=[progress])
     run.meta["id"] = run_id
-    print(f"{run.train_info['message']} ({run.train_info['seconds']:.1f}s)", file=err)
-    for w in run.meta.get("warnings", [])[len(prep.warnings):]:  # what training added (e.g. init_from)
-        print(f"warning: {w}", file=err)
+    print("\n".join(run.ending_lines(len(prep.warnings))), file=err)  # how it ended; warnings training added
     print(f"test text: {run.metrics['test']['model']['n_tokens']:,} next-token predictions")
     print(format_text_metrics(run.metrics))
     print(run.metrics["verdict"])

@@ -75,6 +75,12 @@ class Run:
         created = self.created
         return created.strftime("%H:%M:%S") if created else self.id[:6]
 
+    def ending_lines(self, data_warnings: int = 0) -> list[str]:
+        """What a command prints when training ends: how it ended and in how long, then each
+        warning that training added (the first ``data_warnings`` came with the data, shown before)."""
+        lines = [f"{self.train_info['message']} ({self.train_info['seconds']:.1f}s)"]
+        return lines + [f"warning: {w}" for w in self.meta.get("warnings", [])[data_warnings:]]
+
     @property
     def label(self) -> str:
         """Short human label, e.g. ``lstm h64x2 · seattle-weather/temp_max · 21:04:13`` (a name given

@@ -208,3 +208,17 @@ def test_unwritable_destination_keeps_the_run_usable(trained, tmp_path):
 def test_load_missing_folder(tmp_path):
     with pytest.raises(RunError, match="does not exist"):
         load_run(tmp_path / "nope")
+
+
+def test_ending_lines_say_how_training_ended_and_only_the_warnings_it_added() -> None:
+    from torch import nn
+
+    from rnnlab.run import Run
+    from rnnlab.settings import ResolvedConfig, RunConfig
+
+    cfg = ResolvedConfig.resolved(RunConfig(target="y", seq_len=10, horizon=1, season=1, highway=0))
+    run = Run(config=cfg, model=nn.Linear(1, 1), dataset=None,
+              train_info={"message": "early stopping at epoch 9", "seconds": 3.21},
+              meta={"warnings": ["a note about the data", "started from the weights of src"]})
+    assert run.ending_lines(1) == ["early stopping at epoch 9 (3.2s)", "warning: started from the weights of src"]
+    assert run.ending_lines(2) == ["early stopping at epoch 9 (3.2s)"]
