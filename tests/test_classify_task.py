@@ -187,3 +187,14 @@ def test_cli_train_and_predict_a_user_csv(tmp_path: Path, capsys: pytest.Capture
     np.testing.assert_allclose(preds[["p_c0", "p_c1"]].sum(axis=1), 1, atol=1e-6)
     assert main(["train", "--task", "classify", "--horizon", "3", "--out", str(tmp_path / "x")]) == 2
     assert "--horizon" in capsys.readouterr().err
+
+
+def test_accuracy_by_length_names_its_bins_in_steps(vowel_run) -> None:
+    """The Errors page's bins read as the lengths they hold ("7-9"), in order, covering every test sequence."""
+    from rnnlab.tasks.classify.evaluate import accuracy_by_length
+
+    table = accuracy_by_length(vowel_run)
+    bounds = [tuple(int(x) for x in name.split("-")) if "-" in name else (int(name),) * 2 for name in table["lengths"]]
+    assert all(lo <= hi for lo, hi in bounds) and all(a[1] < b[0] for a, b in zip(bounds, bounds[1:]))
+    assert table["n"].sum() == len(vowel_run.predictions)
+    assert table["model"].between(0, 1).all() and table["logistic"].between(0, 1).all()

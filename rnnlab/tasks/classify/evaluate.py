@@ -74,5 +74,7 @@ def accuracy_by_length(run: ClassifyRun, bins: int = 5) -> pd.DataFrame:
     cut = pd.cut(p["length"], edges, include_lowest=True, duplicates="drop")
     g = p.assign(bin=cut, ok=p["true"] == p["predicted"], ok_lr=p["true"] == p["logistic"]).groupby(
         "bin", observed=True)
-    return pd.DataFrame({"lengths": [str(i) for i in g.size().index], "n": g.size().to_numpy(),
+    lo, hi = g["length"].min().to_numpy(), g["length"].max().to_numpy()  # the lengths each bin holds, in steps
+    names = [f"{a}" if a == b else f"{a}-{b}" for a, b in zip(lo.astype(int), hi.astype(int), strict=True)]
+    return pd.DataFrame({"lengths": names, "n": g.size().to_numpy(),
                          "model": g["ok"].mean().to_numpy(), "logistic": g["ok_lr"].mean().to_numpy()})
